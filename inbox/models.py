@@ -1,0 +1,248 @@
+"""The inbox domain: organizations and their people, channels, contacts, conversations and messages.
+
+Invariants live in the database (unique and check constraints), so concurrent workers cannot break them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    SUPERVISOR = "supervisor", "Supervisor"
+    AGENT = "agent", "Agent"
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        SANDBOX = "sandbox", "Sandbox"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        MESSENGER = "messenger", "Messenger"
+        TIKTOK = "tiktok", "TikTok"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs reauthorization"
+        DISABLED = "disabled", "Disabled"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.ACTIVE)
+    # The provider's id of the business account (phone_number_id, page id, TikTok business open_id): how
+    # app-level webhooks are routed to this channel.
+    account_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "account_id"], condition=~Q(account_id=""), name="channel_unique_provider_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class Team(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    is_active = models.BooleanField(default=True)
+    channels = models.ManyToManyField(Channel, blank=True, related_name="members")
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Contact(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200, blank=True, default="")
+    phone = models.CharField(max_length=32, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name or f"Contact {self.pk}"
+
+
+class ContactIdentity(models.Model):
+    """A contact's id on one channel (WhatsApp wa_id, Messenger PSID, TikTok user id)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="identities")
+    external_id = models.CharField(max_length=191)
+    display_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="identity_unique_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.external_id} on {self.channel_id}"
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+
+    class Priority(models.TextChoices):
+        NONE = "none", "None"
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    identity = models.ForeignKey(ContactIdentity, on_delete=models.CASCADE, related_name="conversations")
+    # The provider's own thread id where replies need it (TikTok conversation_id).
+    thread_id = models.CharField(max_length=191, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NONE)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    last_message_preview = models.CharField(max_length=160, blank=True, default="")
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # Business messages sent since the customer last wrote (TikTok allows 10).
+    outbound_since_inbound = models.PositiveIntegerField(default=0)
+    unread_count = models.PositiveIntegerField(default=0)
+    # Attribution: where the conversation came from. Set once by the first match, never overwritten.
+    referral = models.JSONField(null=True, blank=True)
+    tracking_id = models.CharField(max_length=191, blank=True, default="")
+    ad_id = models.CharField(max_length=191, blank=True, default="")
+    campaign_id = models.CharField(max_length=191, blank=True, default="")
+    attributed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # At most one unresolved conversation per customer identity: new messages join it.
+            models.UniqueConstraint(
+                fields=["identity"], condition=~Q(status="resolved"), name="conversation_one_active_per_identity"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-last_message_at", "-id"], name="conv_org_status_recent"),
+            models.Index(fields=["channel", "-last_message_at", "-id"], name="conv_channel_recent"),
+            models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk} with {self.contact}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "From the customer"
+        OUTBOUND = "outbound", "From the business"
+
+    class SenderType(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        AGENT = "agent", "Agent"
+        AUTOMATION = "automation", "Automation"
+        PROVIDER_ECHO = "echo", "Sent outside Switchboard"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    # Forward order of delivery states: a late "delivered" never undoes "read".
+    STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4, "received": 0}
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    sender_type = models.CharField(max_length=12, choices=SenderType.choices)
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, default="text")
+    body = models.TextField(blank=True, default="")
+    attachments = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=191, null=True, blank=True)
+    reply_to_external_id = models.CharField(max_length=191, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    error_reason = models.CharField(max_length=500, blank=True, default="")
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)  # provider time for inbound, send time for outbound
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_unique_external_id_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="inbound", status="received") | Q(direction="outbound") & ~Q(status="received"),
+                name="message_status_matches_direction",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_conversation_order"),
+            models.Index(fields=["status", "created_at"], name="message_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} ({self.direction}, {self.status})"
+
+
+def reply_window_left(conversation: Conversation, window: timedelta | None) -> timedelta | None:
+    """Time left to answer freely on a channel with a reply window, None when there is no window."""
+    if window is None:
+        return None
+    if conversation.last_inbound_at is None:
+        return timedelta(0)
+    return max(timedelta(0), conversation.last_inbound_at + window - timezone.now())

@@ -1,0 +1,259 @@
+"""Receiving, sending and tracking messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from inbox import events, permissions
+from inbox.models import Channel, Conversation, Message
+from inbox.selectors import conversation_as_dict, message_as_dict, message_preview
+from inbox.services.conversations import conversation_get_or_open, identity_get_or_create
+
+logger = logging.getLogger(__name__)
+
+STATUS_RANK = Message.STATUS_RANK
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    message: Message
+    created: bool
+    conversation_created: bool = False
+
+
+def message_receive_inbound(
+    *,
+    channel: Channel,
+    customer_id: str,
+    external_id: str,
+    sent_at: datetime,
+    direction: str = Message.Direction.INBOUND,
+    kind: str = "text",
+    text: str = "",
+    customer_name: str = "",
+    thread_id: str = "",
+    attachments: Sequence[Mapping[str, Any]] = (),
+    metadata: Mapping[str, Any] | None = None,
+    referral: Mapping[str, Any] | None = None,
+    reply_to_external_id: str = "",
+) -> ReceiveResult:
+    """Store a message from a channel: contact, conversation and message upserted in one transaction.
+
+    Idempotent on ``(channel, external_id)``: the same provider message delivered twice yields one message and
+    ``created=False`` the second time. Outbound echoes (a business message sent from the provider's own app)
+    are stored once too: a message Switchboard sent already carries that ``external_id``. A conversation's
+    attribution (``referral``) is set by its first referral and never overwritten.
+    """
+    if not customer_id or not external_id:
+        raise ValidationError("a message needs the customer's id and the provider's message id")
+    with transaction.atomic():
+        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            return ReceiveResult(existing, created=False)
+        identity = identity_get_or_create(channel=channel, customer_id=customer_id, customer_name=customer_name)
+        conversation, conversation_created = conversation_get_or_open(identity=identity, thread_id=thread_id)
+        inbound = direction == Message.Direction.INBOUND
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    channel=channel,
+                    direction=direction,
+                    sender_type=Message.SenderType.CONTACT if inbound else Message.SenderType.PROVIDER_ECHO,
+                    kind=kind,
+                    body=text,
+                    attachments=[dict(a) for a in attachments],
+                    metadata=dict(metadata or {}),
+                    external_id=external_id,
+                    reply_to_external_id=reply_to_external_id,
+                    status=Message.Status.RECEIVED if inbound else Message.Status.SENT,
+                    sent_at=sent_at,
+                )
+        except IntegrityError:
+            # The same delivery is being processed concurrently and won the race.
+            return ReceiveResult(Message.objects.get(channel=channel, external_id=external_id), created=False)
+
+        changed = ["last_message_at", "last_message_preview"]
+        conversation.last_message_at = max(conversation.last_message_at, message.created_at)
+        conversation.last_message_preview = message_preview(message)
+        if thread_id and not conversation.thread_id:
+            conversation.thread_id = thread_id
+            changed.append("thread_id")
+        if inbound:
+            conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, sent_at]))
+            conversation.unread_count = F("unread_count") + 1
+            conversation.outbound_since_inbound = 0
+            changed += ["last_inbound_at", "unread_count", "outbound_since_inbound"]
+            if conversation.status in (Conversation.Status.SNOOZED, Conversation.Status.PENDING):
+                conversation.status = Conversation.Status.OPEN
+                conversation.snoozed_until = None
+                changed += ["status", "snoozed_until"]
+        else:
+            conversation.outbound_since_inbound = F("outbound_since_inbound") + 1
+            changed.append("outbound_since_inbound")
+        if referral and conversation.referral is None:
+            conversation.referral = dict(referral)
+            changed.append("referral")
+        conversation.save(update_fields=changed)
+        conversation.refresh_from_db()
+
+        if conversation_created:
+            events.publish(
+                "conversation.opened",
+                organization_id=channel.organization_id,
+                conversation=conversation_as_dict(conversation),
+            )
+        events.publish(
+            "message.received" if inbound else "message.sent",
+            organization_id=channel.organization_id,
+            message=message_as_dict(message),
+            conversation=conversation_as_dict(conversation),
+        )
+        return ReceiveResult(message, created=True, conversation_created=conversation_created)
+
+
+def message_send_reply(*, conversation: Conversation, user: Any, text: str) -> Message:
+    """Queue an agent's reply. The channel's adapter sends it in a task; its status is broadcast as it changes.
+
+    Raises ``PermissionDenied`` when the user cannot see the conversation and ``ValidationError`` for an empty
+    reply. The message is stored as ``queued`` first, so a crash between storing and sending loses nothing:
+    the sweep re-enqueues queued messages.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("A reply cannot be empty.")
+    permissions.check_can_reply(user, conversation)
+    from inbox.channel_rules import check_can_send  # the channel kind's rules, registered by integrations
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("channel").get(pk=conversation.pk)
+        )
+        check_can_send(conversation, text)
+        message = Message.objects.create(
+            conversation=conversation,
+            channel_id=conversation.channel_id,
+            direction=Message.Direction.OUTBOUND,
+            sender_type=Message.SenderType.AGENT,
+            sender_user=user,
+            body=text,
+            status=Message.Status.QUEUED,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message_at=message.created_at,
+            last_message_preview=message_preview(message),
+            outbound_since_inbound=F("outbound_since_inbound") + 1,
+            unread_count=0,
+        )
+        conversation.refresh_from_db()
+        events.publish(
+            "message.sent",
+            organization_id=conversation.organization_id,
+            message=message_as_dict(message),
+            conversation=conversation_as_dict(conversation),
+        )
+    return message
+
+
+def _publish_status(message: Message) -> None:
+    events.publish(
+        "message.status_changed",
+        organization_id=message.conversation.organization_id,
+        message=message_as_dict(message),
+        conversation_id=message.conversation_id,
+        channel_id=message.channel_id,
+    )
+
+
+def message_mark_sent(*, message_id: int, external_id: str, sent_at: datetime | None = None) -> Message:
+    """Record the provider's id for a queued message. A receipt that already moved it further is kept."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=message_id)
+        message.external_id = external_id
+        message.sent_at = sent_at or timezone.now()
+        fields = ["external_id", "sent_at"]
+        if STATUS_RANK[message.status] < STATUS_RANK["sent"]:
+            message.status = Message.Status.SENT
+            message.error_reason = ""
+            fields += ["status", "error_reason"]
+        message.save(update_fields=fields)
+        _publish_status(message)
+    return message
+
+
+def message_mark_failed(*, message_id: int, reason: str) -> Message:
+    """Record why a message could not be sent, in words an agent understands."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=message_id)
+        if message.status not in (Message.Status.QUEUED, Message.Status.SENT):
+            return message
+        message.status = Message.Status.FAILED
+        message.error_reason = reason[:500]
+        message.save(update_fields=["status", "error_reason"])
+        _publish_status(message)
+    return message
+
+
+def message_record_send_attempt(*, message_id: int) -> int:
+    Message.objects.filter(pk=message_id).update(send_attempts=F("send_attempts") + 1)
+    return Message.objects.values_list("send_attempts", flat=True).get(pk=message_id)
+
+
+def message_apply_status(
+    *, channel: Channel, external_id: str, status: str, at: datetime, error: str = ""
+) -> Message | None:
+    """Apply a delivery receipt. Statuses only move forward: a late ``delivered`` never undoes ``read``.
+
+    Returns None when no message of this channel has that id (a receipt for a message sent outside
+    Switchboard before it was connected); the caller records that on the webhook.
+    """
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation")
+            .filter(channel=channel, external_id=external_id)
+            .first()
+        )
+        if message is None or message.direction != Message.Direction.OUTBOUND:
+            return None
+        current = message.status
+        if status == Message.Status.FAILED:
+            if current not in (Message.Status.QUEUED, Message.Status.SENT):
+                return message
+            message.error_reason = (error or "the provider reported a failure")[:500]
+        elif STATUS_RANK.get(status, -1) <= STATUS_RANK[current] or current == Message.Status.FAILED:
+            return message
+        message.status = status
+        if status == Message.Status.DELIVERED:
+            message.delivered_at = at
+        elif status == Message.Status.READ:
+            message.read_at = at
+            message.delivered_at = message.delivered_at or at
+        message.save(update_fields=["status", "error_reason", "delivered_at", "read_at"])
+        _publish_status(message)
+    return message
+
+
+def messages_mark_read_until(*, channel: Channel, customer_id: str, up_to: datetime) -> int:
+    """The customer read every business message up to ``up_to`` (a read watermark)."""
+    ids = list(
+        Message.objects.filter(
+            channel=channel,
+            conversation__identity__external_id=customer_id,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+            sent_at__lte=up_to,
+        ).values_list("external_id", flat=True)
+    )
+    for external_id in ids:
+        message_apply_status(channel=channel, external_id=external_id, status=Message.Status.READ, at=up_to)
+    return len(ids)

@@ -1,0 +1,1 @@
+"""Integrations services: webhooks in, messages out, channels and their credentials."""

@@ -1,0 +1,272 @@
+"""The inbound path: verify, store, acknowledge; then parse and hand normalized events to the inbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from inbox.models import Channel
+from inbox.services import conversations as conversation_services
+from inbox.services import messages as message_services
+from integrations.channels.base import (
+    ChannelSecrets,
+    ConversationReferral,
+    HandshakeRefused,
+    Ignored,
+    InboundEvent,
+    InboundMessage,
+    ParseError,
+    ReadWatermark,
+    SignatureInvalid,
+    StatusUpdate,
+    WebhookRequest,
+)
+from integrations.channels.registry import UnknownProvider, adapter_for
+from integrations.models import InboundWebhook, WebhookRejection
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping with a stored delivery (signatures for audit, never cookies or auth).
+KEPT_HEADERS = ("content-type", "user-agent", "x-hub-signature-256", "tiktok-signature", "x-sandbox-signature")
+
+
+@dataclass(frozen=True)
+class WebhookAck:
+    status: int
+    detail: str
+    webhook_id: int | None = None
+    duplicate: bool = False
+
+
+def app_secrets(provider: str) -> ChannelSecrets:
+    """The Messaging Partner app's own credentials, used by the app-level endpoint ``/webhooks/<provider>/``."""
+    if provider == "tiktok":
+        return ChannelSecrets(app_secret=settings.TIKTOK_CLIENT_SECRET)
+    if provider in ("whatsapp", "messenger"):
+        return ChannelSecrets(app_secret=settings.META_APP_SECRET, verify_token=settings.META_VERIFY_TOKEN)
+    return ChannelSecrets()
+
+
+def _secrets_for(provider: str, channel: Channel | None) -> ChannelSecrets:
+    if channel is None:
+        return app_secrets(provider)
+    credential = getattr(channel, "credential", None)
+    return credential.secrets() if credential is not None else ChannelSecrets(account_id=channel.account_id)
+
+
+def _count_rejection(provider: str, channel: Channel | None, reason: str) -> None:
+    day = timezone.now().date()
+    bucket, _ = WebhookRejection.objects.get_or_create(provider=provider, channel=channel, reason=reason[:200], day=day)
+    WebhookRejection.objects.filter(pk=bucket.pk).update(count=F("count") + 1, last_seen_at=timezone.now())
+
+
+def webhook_channel(provider: str, channel_id: int | None) -> Channel | None:
+    """The channel of a per-channel endpoint; raises ``Channel.DoesNotExist`` for a wrong id or provider."""
+    if channel_id is None:
+        return None
+    return Channel.objects.select_related("credential").get(pk=channel_id, kind=provider)
+
+
+def webhook_handshake(*, provider: str, channel_id: int | None, request: WebhookRequest) -> tuple[int, str]:
+    """Answer a provider's GET subscription handshake: (200, challenge) or (403, reason)."""
+    try:
+        adapter = adapter_for(provider)
+        channel = webhook_channel(provider, channel_id)
+    except (UnknownProvider, Channel.DoesNotExist):
+        return 404, "unknown webhook endpoint"
+    try:
+        return 200, adapter.verification_challenge(request, _secrets_for(provider, channel))
+    except HandshakeRefused as exc:
+        _count_rejection(provider, channel, f"handshake: {exc}")
+        return 403, str(exc)
+
+
+def webhook_receive(
+    *,
+    provider: str,
+    channel_id: int | None,
+    request: WebhookRequest,
+    enqueue: Callable[[int], None] | None = None,
+) -> WebhookAck:
+    """Verify a delivery on its raw body, store it, and enqueue its processing after commit.
+
+    Answers quickly and never loses an accepted delivery: the row commits before the 200. A delivery whose
+    body was already stored (providers retry, at least once) is acknowledged and ignored. A failed signature
+    stores nothing but a rejection count; malformed JSON is stored as failed (for admins) and answered 400.
+    """
+    try:
+        adapter = adapter_for(provider)
+        channel = webhook_channel(provider, channel_id)
+    except (UnknownProvider, Channel.DoesNotExist):
+        return WebhookAck(404, "unknown webhook endpoint")
+    try:
+        adapter.verify_request(request, _secrets_for(provider, channel))
+    except SignatureInvalid as exc:
+        _count_rejection(provider, channel, str(exc))
+        return WebhookAck(401 if "missing" in str(exc) else 403, f"signature check failed: {exc}")
+
+    digest = hashlib.sha256(request.body).hexdigest()
+    malformed = _json_error(request.body)
+    headers = {k: v for k, v in request.headers.items() if k in KEPT_HEADERS}
+    try:
+        with transaction.atomic():
+            webhook = InboundWebhook.objects.create(
+                provider=provider,
+                channel=channel,
+                body=request.body,
+                body_sha256=digest,
+                headers=headers,
+                status=InboundWebhook.Status.FAILED if malformed else InboundWebhook.Status.RECEIVED,
+                error=malformed or "",
+            )
+            if not malformed:
+                schedule = enqueue or _enqueue_processing
+                transaction.on_commit(lambda: schedule(webhook.pk))
+    except IntegrityError:
+        existing = InboundWebhook.objects.filter(provider=provider, channel=channel, body_sha256=digest).first()
+        return WebhookAck(200, "duplicate delivery ignored", existing.pk if existing else None, duplicate=True)
+    if malformed:
+        return WebhookAck(400, malformed, webhook.pk)
+    return WebhookAck(200, "received", webhook.pk)
+
+
+def _json_error(body: bytes) -> str | None:
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"malformed JSON: {exc}"
+    return None
+
+
+def _enqueue_processing(webhook_id: int) -> None:
+    from integrations.tasks import process_inbound
+
+    process_inbound.delay(webhook_id)
+
+
+def webhook_process(*, webhook_id: int) -> InboundWebhook:
+    """Parse a stored delivery and apply every event it carries, in one transaction.
+
+    Idempotent: a processed delivery is left alone; messages are deduplicated on their provider id anyway.
+    A delivery that cannot be parsed or applied is marked failed with the reason and can be replayed.
+    """
+    with transaction.atomic():
+        webhook = InboundWebhook.objects.select_for_update(of=("self",)).select_related("channel").get(pk=webhook_id)
+        if webhook.status == InboundWebhook.Status.PROCESSED:
+            return webhook
+        webhook.attempts += 1
+        try:
+            with transaction.atomic():
+                notes = _apply(webhook)
+        except ParseError as exc:
+            _mark(webhook, InboundWebhook.Status.FAILED, f"cannot parse: {exc}")
+        except Exception as exc:
+            logger.exception("webhook processing failed", extra={"webhook_id": webhook.pk})
+            _mark(webhook, InboundWebhook.Status.FAILED, f"processing error: {exc.__class__.__name__}: {exc}")
+        else:
+            webhook.notes = notes
+            _mark(webhook, InboundWebhook.Status.PROCESSED, "")
+        return webhook
+
+
+def _mark(webhook: InboundWebhook, status: str, error: str) -> None:
+    webhook.status = status
+    webhook.error = error[:2000]
+    webhook.processed_at = timezone.now()
+    webhook.save(update_fields=["status", "error", "notes", "attempts", "processed_at"])
+
+
+def _apply(webhook: InboundWebhook) -> list[dict[str, Any]]:
+    adapter = adapter_for(webhook.provider)
+    notes: list[dict[str, Any]] = []
+    channels: dict[str, Channel | None] = {}
+    for event in adapter.parse(bytes(webhook.body)):
+        if isinstance(event, Ignored):
+            notes.append({"ignored": event.reason, "account_id": event.account_id})
+            continue
+        channel = webhook.channel
+        if channel is None:
+            if event.account_id not in channels:
+                channels[event.account_id] = Channel.objects.filter(
+                    kind=webhook.provider, account_id=event.account_id
+                ).first()
+            channel = channels[event.account_id]
+            if channel is None:
+                notes.append({"unknown_account": event.account_id, "reason": "no channel for this account"})
+                continue
+        note = _apply_event(channel, event)
+        if note:
+            notes.append(note)
+    return notes
+
+
+def _apply_event(channel: Channel, event: InboundEvent) -> dict[str, Any] | None:
+    if isinstance(event, InboundMessage):
+        message_services.message_receive_inbound(
+            channel=channel,
+            customer_id=event.customer_id,
+            customer_name=event.customer_name,
+            external_id=event.external_id,
+            sent_at=event.sent_at,
+            direction=event.direction,
+            kind=event.kind,
+            text=event.text,
+            thread_id=event.thread_id,
+            attachments=[_attachment_dict(a) for a in event.attachments],
+            metadata=dict(event.metadata),
+            referral=_referral_dict(event.referral) if event.referral else None,
+            reply_to_external_id=event.reply_to_external_id,
+        )
+    elif isinstance(event, StatusUpdate):
+        updated = message_services.message_apply_status(
+            channel=channel, external_id=event.external_id, status=event.status, at=event.at, error=event.error
+        )
+        if updated is None:
+            return {"status_for_unknown_message": event.external_id, "status": event.status}
+    elif isinstance(event, ReadWatermark):
+        message_services.messages_mark_read_until(channel=channel, customer_id=event.customer_id, up_to=event.up_to)
+    elif isinstance(event, ConversationReferral):
+        conversation_services.conversation_record_referral(
+            channel=channel, customer_id=event.customer_id, referral=_referral_dict(event.referral)
+        )
+    return None
+
+
+def _attachment_dict(attachment: Any) -> dict[str, Any]:
+    return {
+        "kind": attachment.kind,
+        "media_id": attachment.media_id,
+        "url": attachment.url,
+        "mime_type": attachment.mime_type,
+        "caption": attachment.caption,
+        "filename": attachment.filename,
+        "data": dict(attachment.data),
+    }
+
+
+def _referral_dict(referral: Any) -> dict[str, Any]:
+    return {
+        "source": referral.source,
+        "ad_id": referral.ad_id,
+        "campaign_id": referral.campaign_id,
+        "click_id": referral.click_id,
+        "ref": referral.ref,
+        "data": dict(referral.data),
+    }
+
+
+def webhook_replay(*, webhook_id: int) -> InboundWebhook:
+    """Process a failed delivery again (after a fix, or once its channel exists)."""
+    InboundWebhook.objects.filter(pk=webhook_id).exclude(status=InboundWebhook.Status.PROCESSED).update(
+        status=InboundWebhook.Status.RECEIVED, error=""
+    )
+    return webhook_process(webhook_id=webhook_id)
