@@ -16,7 +16,9 @@ from integrations.services import outbound, webhooks
 SEND_MAX_RETRIES = 6
 
 
-@shared_task(name="integrations.process_inbound", acks_late=True)
+# No acks_late: on the Redis broker it adds polling delay, and a delivery lost with its worker is still a
+# `received` row that the sweep re-enqueues.
+@shared_task(name="integrations.process_inbound")
 def process_inbound(webhook_id: int) -> str:
     return webhooks.webhook_process(webhook_id=webhook_id).status
 

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "switchboard.urls"
+ROOT_URLCONF = env("ROOT_URLCONF", "switchboard.urls")
 WSGI_APPLICATION = "switchboard.wsgi.application"
 ASGI_APPLICATION = "switchboard.asgi.application"
 
@@ -113,7 +113,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so the server and worker processes that end-to-end tests start share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-switchboard.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-switchboard-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -175,8 +175,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
-STATICFILES_DIRS = [BASE_DIR / "static"]
 NODE_MODULES_DIR = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/chart.js", NODE_MODULES_DIR / "chart.js" / "dist")]
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {

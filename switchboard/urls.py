@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("", include("inbox.urls")),
     path("", include("integrations.urls")),
+    path("signals/", include("signals.urls")),
 ]

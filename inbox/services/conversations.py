@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from inbox import events, permissions
 from inbox.models import Channel, Contact, ContactIdentity, Conversation
@@ -19,6 +20,7 @@ def identity_get_or_create(*, channel: Channel, customer_id: str, customer_name:
         ContactIdentity.objects.select_related("contact").filter(channel=channel, external_id=customer_id).first()
     )
     if identity is not None:
+        identity.channel = channel  # spare the query when the conversation is opened from it
         if customer_name and not identity.display_name:
             identity.display_name = customer_name
             identity.save(update_fields=["display_name"])
@@ -33,12 +35,15 @@ def identity_get_or_create(*, channel: Channel, customer_id: str, customer_name:
             )
     except IntegrityError:
         # Another worker created the same identity a moment ago: use theirs.
-        return ContactIdentity.objects.select_related("contact").get(channel=channel, external_id=customer_id)
+        return ContactIdentity.objects.select_related("contact", "channel").get(
+            channel=channel, external_id=customer_id
+        )
 
 
 def conversation_get_or_open(*, identity: ContactIdentity, thread_id: str) -> tuple[Conversation, bool]:
-    """The identity's unresolved conversation, or its latest one reopened, or a new one. Locked for update."""
-    conversation = Conversation.objects.select_for_update().filter(identity=identity).exclude(status="resolved").first()
+    """The identity's unresolved conversation, or a new one; locked for update until the transaction ends."""
+    locked = Conversation.objects.select_for_update(of=("self",)).select_related("channel", "contact", "identity")
+    conversation = locked.filter(identity=identity).exclude(status="resolved").first()
     if conversation is not None:
         return conversation, False
     try:
@@ -50,10 +55,10 @@ def conversation_get_or_open(*, identity: ContactIdentity, thread_id: str) -> tu
                 identity=identity,
                 thread_id=thread_id,
             )
+            conversation.channel, conversation.contact = identity.channel, identity.contact
             return conversation, True
     except IntegrityError:
-        conversation = Conversation.objects.select_for_update().exclude(status="resolved").get(identity=identity)
-        return conversation, False
+        return locked.exclude(status="resolved").get(identity=identity), False
 
 
 def conversation_record_referral(*, channel: Channel, customer_id: str, referral: Mapping[str, Any]) -> Conversation:
@@ -89,3 +94,28 @@ def conversation_mark_read(*, conversation: Conversation, user: Any) -> None:
                 organization_id=conversation.organization_id,
                 conversation=conversation_as_dict(conversation),
             )
+
+
+def conversation_set_attribution(
+    *, conversation_id: int, tracking_id: str, ad_id: str = "", campaign_id: str = ""
+) -> bool:
+    """Attribute a conversation to the campaign that started it. The first attribution wins for good.
+
+    Returns False when the conversation was already attributed (later matches never overwrite). Meant to be
+    called from an in-transaction subscriber (``signals``), so it joins the transaction that stored the message.
+    """
+    with transaction.atomic():
+        updated = Conversation.objects.filter(pk=conversation_id, attributed_at__isnull=True).update(
+            tracking_id=tracking_id[:191],
+            ad_id=ad_id[:191],
+            campaign_id=campaign_id[:191],
+            attributed_at=timezone.now(),
+        )
+        if updated:
+            conversation = Conversation.objects.select_related("channel", "contact", "identity").get(pk=conversation_id)
+            events.publish(
+                "conversation.updated",
+                organization_id=conversation.organization_id,
+                conversation=conversation_as_dict(conversation),
+            )
+    return bool(updated)

@@ -90,7 +90,7 @@ def message_receive_inbound(
             changed.append("thread_id")
         if inbound:
             conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, sent_at]))
-            conversation.unread_count = F("unread_count") + 1
+            conversation.unread_count += 1  # the row is locked: plain arithmetic is safe
             conversation.outbound_since_inbound = 0
             changed += ["last_inbound_at", "unread_count", "outbound_since_inbound"]
             if conversation.status in (Conversation.Status.SNOOZED, Conversation.Status.PENDING):
@@ -98,13 +98,12 @@ def message_receive_inbound(
                 conversation.snoozed_until = None
                 changed += ["status", "snoozed_until"]
         else:
-            conversation.outbound_since_inbound = F("outbound_since_inbound") + 1
+            conversation.outbound_since_inbound += 1
             changed.append("outbound_since_inbound")
         if referral and conversation.referral is None:
             conversation.referral = dict(referral)
             changed.append("referral")
         conversation.save(update_fields=changed)
-        conversation.refresh_from_db()
 
         if conversation_created:
             events.publish(
