@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inbox.models import Channel
 from integrations.channels.base import ChannelSecrets
-from integrations.crypto import decrypt_json, encrypt_json
+from switchboard.crypto import decrypt_json, encrypt_json
 
 
 class InboundWebhook(models.Model):

@@ -11,7 +11,7 @@ from inbox.models import Message
 from inbox.services import messages as message_services
 from integrations.channels.base import ChannelSecrets, OutboundMessage, SendError
 from integrations.channels.registry import adapter_for
-from integrations.crypto import SecretUnreadable
+from switchboard.crypto import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 
