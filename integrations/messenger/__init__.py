@@ -1,0 +1,1 @@
+"""Messenger Platform channel: https://developers.facebook.com/docs/messenger-platform"""

@@ -1,0 +1,1 @@
+"""WhatsApp Business Cloud API channel: https://developers.facebook.com/docs/whatsapp/cloud-api"""
