@@ -35,9 +35,9 @@ from integrations.channels.base import (
     SendError,
     WebhookRequest,
 )
-from switchboard.http import RetryPolicy, TransportFailure
 from integrations.tiktok import parsing, signature
 from integrations.tiktok.client import RATE_LIMITED, SENDING_TOO_FAST, TikTokAPIError, TikTokBusinessClient
+from switchboard.http import RetryPolicy, TransportFailure
 
 MAX_TEXT_LENGTH = 6000
 MAX_IMAGE_BYTES = 3 * 1024 * 1024

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from integrations.channels.base import ChannelSecrets
-from switchboard.http import RetryPolicy
 from integrations.tiktok.adapter import TikTokAdapter
+from switchboard.http import RetryPolicy
 from tests.fakes.tiktok import FakeTikTokAPI
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "tiktok"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from integrations.channels.base import Attachment, ChannelSecrets, OutboundMessage, ProviderResult, SendError
-from switchboard.http import RetryPolicy
 from integrations.tiktok.adapter import TikTokAdapter
+from switchboard.http import RetryPolicy
 from tests.fakes.server import Reply
 from tests.fakes.tiktok import MEDIA_UPLOAD_PATH, SEND_PATH, FakeTikTokAPI, envelope
 
