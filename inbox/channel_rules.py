@@ -43,11 +43,21 @@ class ComposerState:
     window_closes_at: str | None = None  # ISO time, None when the channel has no window
     remaining_messages: int | None = None
     max_text_length: int = 4096
+    extended: bool = False  # past the standard window, inside the human-agent one (Messenger HUMAN_AGENT tag)
 
 
-def composer_state(conversation: Conversation) -> ComposerState:
+def outside_standard_window(conversation: Conversation) -> bool:
+    rules = rules_for(conversation.channel.kind)
+    if rules.reply_window is None or conversation.last_inbound_at is None:
+        return False
+    return conversation.last_inbound_at + rules.reply_window <= timezone.now()
+
+
+def composer_state(conversation: Conversation, *, human: bool = True) -> ComposerState:
+    """What may be sent now. ``human=False`` for automated messages, which get no extended window."""
     rules = rules_for(conversation.channel.kind)
     closes_at = None
+    extended = False
     if rules.reply_window is not None:
         if conversation.last_inbound_at is None:
             return ComposerState(
@@ -56,8 +66,13 @@ def composer_state(conversation: Conversation) -> ComposerState:
                 max_text_length=rules.max_text_length,
             )
         closes = conversation.last_inbound_at + rules.reply_window
+        now = timezone.now()
+        if closes <= now and human and rules.extended_window is not None:
+            extended = conversation.last_inbound_at + rules.extended_window > now
+            if extended:
+                closes = conversation.last_inbound_at + rules.extended_window
         closes_at = closes.isoformat()
-        if closes <= timezone.now():
+        if closes <= now:
             hours = int(rules.reply_window.total_seconds() // 3600)
             return ComposerState(
                 False,
@@ -78,13 +93,18 @@ def composer_state(conversation: Conversation) -> ComposerState:
                 max_text_length=rules.max_text_length,
             )
     return ComposerState(
-        True, window_closes_at=closes_at, remaining_messages=remaining, max_text_length=rules.max_text_length
+        True,
+        "Past the standard window: only a person may answer, up to the extended window." if extended else "",
+        window_closes_at=closes_at,
+        remaining_messages=remaining,
+        max_text_length=rules.max_text_length,
+        extended=extended,
     )
 
 
-def check_can_send(conversation: Conversation, text: str) -> None:
+def check_can_send(conversation: Conversation, text: str, *, human: bool = True) -> None:
     """Raise ``ValidationError`` with the reason when this reply cannot be sent now."""
-    state = composer_state(conversation)
+    state = composer_state(conversation, human=human)
     if not state.can_send:
         raise ValidationError(state.reason)
     if len(text) > state.max_text_length:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -59,6 +59,10 @@ def message_receive_inbound(
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
             return ReceiveResult(existing, created=False)
+        if direction == Message.Direction.OUTBOUND:
+            own = _claim_own_echo(channel=channel, customer_id=customer_id, external_id=external_id, text=text)
+            if own is not None:
+                return ReceiveResult(own, created=False)
         identity = identity_get_or_create(channel=channel, customer_id=customer_id, customer_name=customer_name)
         conversation, conversation_created = conversation_get_or_open(identity=identity, thread_id=thread_id)
         inbound = direction == Message.Direction.INBOUND
@@ -120,40 +124,103 @@ def message_receive_inbound(
         return ReceiveResult(message, created=True, conversation_created=conversation_created)
 
 
+ECHO_MATCH_WINDOW = timedelta(minutes=10)
+
+
+def _claim_own_echo(*, channel: Channel, customer_id: str, external_id: str, text: str) -> Message | None:
+    """The echo of a message Switchboard sent can arrive before the send task stored the provider's id.
+
+    Then the echo is our own queued (or just sent, id-less) message: give it the provider id instead of storing the
+    text a second time. Matches the oldest such message with the same text in this customer's conversation.
+    """
+    candidate = (
+        Message.objects.select_for_update(of=("self",))
+        .filter(
+            channel=channel,
+            conversation__identity__external_id=customer_id,
+            direction=Message.Direction.OUTBOUND,
+            external_id__isnull=True,
+            body=text,
+            created_at__gte=timezone.now() - ECHO_MATCH_WINDOW,
+        )
+        .exclude(status=Message.Status.FAILED)
+        .order_by("id")
+        .first()
+    )
+    if candidate is None:
+        return None
+    candidate.external_id = external_id
+    candidate.save(update_fields=["external_id"])
+    return candidate
+
+
 def message_send_reply(*, conversation: Conversation, user: Any, text: str) -> Message:
     """Queue an agent's reply. The channel's adapter sends it in a task; its status is broadcast as it changes.
 
     Raises ``PermissionDenied`` when the user cannot see the conversation and ``ValidationError`` for an empty
-    reply. The message is stored as ``queued`` first, so a crash between storing and sending loses nothing:
-    the sweep re-enqueues queued messages.
+    reply or one the channel does not allow now (closed reply window, quota, length). The message is stored as
+    ``queued`` first, so a crash between storing and sending loses nothing: the sweep re-enqueues queued messages.
     """
     text = (text or "").strip()
     if not text:
         raise ValidationError("A reply cannot be empty.")
     permissions.check_can_reply(user, conversation)
+    return _queue_outbound(
+        conversation=conversation, text=text, sender_type=Message.SenderType.AGENT, user=user, metadata={}
+    )
+
+
+def message_send_automated(
+    *,
+    conversation: Conversation,
+    text: str,
+    sender_type: str = Message.SenderType.AUTOMATION,
+    metadata: dict[str, Any] | None = None,
+) -> Message:
+    """Queue a message Switchboard sends on its own (auto-reply, order confirmation, reminder).
+
+    No user permission applies; the channel's rules do (``ValidationError`` when it cannot be sent now).
+    ``metadata`` says what produced it (e.g. ``{"automation": {"rule_id": 3, "version": 2}}``) and is kept on the
+    message so the thread and the audit log show it was automated. Marks the conversation neither read nor unread.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("An automated message cannot be empty.")
+    return _queue_outbound(
+        conversation=conversation, text=text, sender_type=sender_type, user=None, metadata=dict(metadata or {})
+    )
+
+
+def _queue_outbound(
+    *, conversation: Conversation, text: str, sender_type: str, user: Any, metadata: dict[str, Any]
+) -> Message:
     from inbox.channel_rules import check_can_send  # the channel kind's rules, registered by integrations
 
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update(of=("self",)).select_related("channel").get(pk=conversation.pk)
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("channel", "contact", "identity")
+            .get(pk=conversation.pk)
         )
-        check_can_send(conversation, text)
+        check_can_send(conversation, text, human=user is not None)
         message = Message.objects.create(
             conversation=conversation,
             channel_id=conversation.channel_id,
             direction=Message.Direction.OUTBOUND,
-            sender_type=Message.SenderType.AGENT,
+            sender_type=sender_type,
             sender_user=user,
             body=text,
+            metadata=metadata,
             status=Message.Status.QUEUED,
         )
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=message.created_at,
-            last_message_preview=message_preview(message),
-            outbound_since_inbound=F("outbound_since_inbound") + 1,
-            unread_count=0,
-        )
-        conversation.refresh_from_db()
+        conversation.last_message_at = message.created_at
+        conversation.last_message_preview = message_preview(message)
+        conversation.outbound_since_inbound += 1
+        fields = ["last_message_at", "last_message_preview", "outbound_since_inbound"]
+        if user is not None:  # an agent answering has read the conversation
+            conversation.unread_count = 0
+            fields.append("unread_count")
+        conversation.save(update_fields=fields)
         events.publish(
             "message.sent",
             organization_id=conversation.organization_id,

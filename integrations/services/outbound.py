@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from inbox.channel_rules import outside_standard_window
 from inbox.models import Message
 from inbox.services import messages as message_services
 from integrations.channels.base import ChannelSecrets, OutboundMessage, SendError
@@ -21,6 +22,13 @@ class SendOutcome:
     status: str  # "sent", "failed", "retry", "skipped"
     reason: str = ""
     retry_after: float | None = None
+
+
+def _message_tag(message: Message) -> str:
+    """Messenger needs the HUMAN_AGENT tag for a person's reply past the standard 24-hour window."""
+    if message.channel.kind == "messenger" and message.sender_user_id and outside_standard_window(message.conversation):
+        return "HUMAN_AGENT"
+    return ""
 
 
 def outbound_send(*, message_id: int, final_attempt: bool = False) -> SendOutcome:
@@ -49,6 +57,8 @@ def outbound_send(*, message_id: int, final_attempt: bool = False) -> SendOutcom
                 customer_id=message.conversation.identity.external_id,
                 thread_id=message.conversation.thread_id,
                 text=message.body,
+                reply_to_external_id=message.reply_to_external_id,
+                tag=_message_tag(message),
                 client_ref=str(message.pk),
             ),
         )

@@ -46,3 +46,21 @@ def test_quota_and_length(windowed_kind):
     conversation.outbound_since_inbound = 2
     with pytest.raises(ValidationError, match="must reply"):
         check_can_send(conversation, "ok")
+
+
+@pytest.fixture
+def human_agent_window():
+    previous = rules_for("sandbox")
+    register("sandbox", ChannelRules(reply_window=timedelta(hours=24), extended_window=timedelta(days=7)))
+    yield
+    register("sandbox", previous)
+
+
+def test_extended_window_is_for_people_only(human_agent_window):
+    conversation = make_conversation(make_channel(OrganizationFactory()),
+                                     last_inbound_at=timezone.now() - timedelta(days=2))
+    state = composer_state(conversation)
+    assert state.can_send and state.extended
+    assert not composer_state(conversation, human=False).can_send
+    conversation.last_inbound_at = timezone.now() - timedelta(days=8)
+    assert not composer_state(conversation).can_send

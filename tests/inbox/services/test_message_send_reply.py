@@ -123,3 +123,27 @@ def test_reply_resets_unread_and_counts_towards_quota(conversation, agent):
     message_send_reply(conversation=conversation, user=agent, text="hi")
     conversation.refresh_from_db()
     assert conversation.unread_count == 0 and conversation.outbound_since_inbound == 1
+
+
+def test_an_echo_that_overtakes_our_send_claims_the_queued_message(conversation, agent):
+    from inbox.services.messages import message_receive_inbound
+
+    queued = message_send_reply(conversation=conversation, user=agent, text="On its way!")
+    echo = message_receive_inbound(channel=conversation.channel, customer_id="cust-1", external_id="prov-77",
+                                   sent_at=timezone.now(), direction="outbound", text="On its way!")
+
+    assert echo.created is False and echo.message.pk == queued.pk
+    assert Message.objects.filter(direction="outbound").count() == 1
+    assert Message.objects.get(pk=queued.pk).external_id == "prov-77"
+
+
+def test_automated_messages_are_marked_and_leave_unread_alone(conversation):
+    from inbox.services.messages import message_send_automated
+
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=2)
+    message = message_send_automated(conversation=conversation, text="Thanks! An agent will answer soon.",
+                                     metadata={"automation": {"rule_id": 1, "version": 3}})
+    conversation.refresh_from_db()
+    assert message.sender_type == "automation" and message.sender_user is None
+    assert message.metadata["automation"]["version"] == 3
+    assert conversation.unread_count == 2
