@@ -5,3 +5,8 @@ class SignalsConfig(AppConfig):
     name = "signals"
     verbose_name = "Signals to TikTok"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from signals import subscribers
+
+        subscribers.connect()
