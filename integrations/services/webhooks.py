@@ -117,6 +117,13 @@ def webhook_receive(
     digest = hashlib.sha256(request.body).hexdigest()
     malformed = _json_error(request.body)
     headers = {k: v for k, v in request.headers.items() if k in KEPT_HEADERS}
+    if channel is None:
+        # The unique constraint cannot catch repeats at the app-level endpoint: its rows have no channel, and
+        # NULLs are distinct in unique indexes (PostgreSQL and SQLite). Look first; a repeat racing this check
+        # is still stored once as a message (messages are unique per channel and provider id).
+        existing = InboundWebhook.objects.filter(provider=provider, channel=None, body_sha256=digest).first()
+        if existing is not None:
+            return WebhookAck(200, "duplicate delivery ignored", existing.pk, duplicate=True)
     try:
         with transaction.atomic():
             webhook = InboundWebhook.objects.create(
@@ -164,9 +171,10 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
         if webhook.status == InboundWebhook.Status.PROCESSED:
             return webhook
         webhook.attempts += 1
+        routed: set[int] = set()
         try:
             with transaction.atomic():
-                notes = _apply(webhook)
+                notes = _apply(webhook, routed)
         except ParseError as exc:
             _mark(webhook, InboundWebhook.Status.FAILED, f"cannot parse: {exc}")
         except Exception as exc:
@@ -175,6 +183,9 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
         else:
             webhook.notes = notes
             _mark(webhook, InboundWebhook.Status.PROCESSED, "")
+        if routed:
+            # Outside the inner savepoint: a delivery that failed half-way is still visible to its channels' admins.
+            webhook.routed_channels.add(*routed)
         return webhook
 
 
@@ -185,7 +196,8 @@ def _mark(webhook: InboundWebhook, status: str, error: str) -> None:
     webhook.save(update_fields=["status", "error", "notes", "attempts", "processed_at"])
 
 
-def _apply(webhook: InboundWebhook) -> list[dict[str, Any]]:
+def _apply(webhook: InboundWebhook, routed: set[int]) -> list[dict[str, Any]]:
+    """Apply every event; ``routed`` collects the channels an app-level delivery's entries were routed to."""
     adapter = adapter_for(webhook.provider)
     notes: list[dict[str, Any]] = []
     channels: dict[str, Channel | None] = {}
@@ -203,6 +215,7 @@ def _apply(webhook: InboundWebhook) -> list[dict[str, Any]]:
             if channel is None:
                 notes.append({"unknown_account": event.account_id, "reason": "no channel for this account"})
                 continue
+            routed.add(channel.pk)
         note = _apply_event(channel, event)
         if note:
             notes.append(note)
