@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup setup-test browser lint bench clean
+.PHONY: run test setup setup-test system-packages lint bench clean prod-like
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +18,16 @@ setup: $(BIN)/python
 setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	npm ci --no-audit --no-fund --loglevel=error
-	@$(MAKE) --no-print-directory browser
+	@$(MAKE) --no-print-directory system-packages
 
-# Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian's Chromium drives the browser tests (Playwright cannot download its own browser here); nginx is the
+# proxy of the production-like process model, exercised by a test.
+system-packages:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v nginx >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is not installed and cannot be installed here: browser tests will be skipped"; fi; \
+	    echo "Installing Debian's chromium and nginx for the tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null; \
+	  else echo "chromium/nginx missing and not installable here: browser and proxy tests will be skipped"; fi; \
 	fi
 
 run: setup
@@ -35,6 +36,17 @@ run: setup
 	$(BIN)/python manage.py seed_demo
 	@echo "Switchboard on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) switchboard.asgi:application
+
+# The production-like process model on this machine: nginx -> 2 WSGI + 2 ASGI processes, workers per queue,
+# beat, on the local PostgreSQL and Redis (see README "Deployment").
+prod-like: setup
+	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
+	@mkdir -p var && [ -f var/prod.env ] || $(BIN)/python deploy/make_env.py > var/prod.env
+	@set -a && . ./var/prod.env && set +a && \
+	  (psql "$${DATABASE_URL}" -c 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres switchboard_prod) && \
+	  $(BIN)/python manage.py migrate --verbosity 0 && $(BIN)/python manage.py collectstatic --noinput --verbosity 0 && \
+	  $(BIN)/python manage.py seed_demo && echo "Switchboard (production-like) on http://127.0.0.1:8080/" && \
+	  $(BIN)/honcho -f Procfile -e var/prod.env start
 
 test: setup-test
 	$(BIN)/python tests/run.py

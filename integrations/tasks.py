@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 
 from celery import shared_task
@@ -12,6 +13,7 @@ from django.utils import timezone
 from inbox.models import Message
 from integrations.models import InboundWebhook
 from integrations.services import outbound, webhooks
+from switchboard.observability import single_instance
 
 SEND_MAX_RETRIES = 6
 
@@ -25,7 +27,17 @@ def process_inbound(webhook_id: int) -> str:
 
 @shared_task(name="integrations.send_outbound", bind=True, max_retries=SEND_MAX_RETRIES)
 def send_outbound(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
-    outcome = outbound.outbound_send(message_id=message_id, final_attempt=self.request.retries >= SEND_MAX_RETRIES)
+    final_attempt = self.request.retries >= SEND_MAX_RETRIES
+    outcome = outbound.outbound_send(message_id=message_id, final_attempt=final_attempt)
+    while outcome.status == "throttled" and self.request.is_eager:
+        # Embedded mode runs tasks in-process and ignores countdowns: wait here for the next window instead.
+        time.sleep(outcome.retry_after or 0.1)
+        outcome = outbound.outbound_send(message_id=message_id, final_attempt=final_attempt)
+    if outcome.status == "throttled":
+        # A queue, not an error: run again when the window opens, keeping the retry count (not an attempt).
+        countdown = (outcome.retry_after or 1.0) + random.uniform(0.0, 0.25)
+        send_outbound.apply_async((message_id,), countdown=countdown, retries=self.request.retries)
+        return outcome.status
     if outcome.status == "retry":
         backoff = min(300.0, 2.0**self.request.retries) * random.uniform(0.5, 1.5)
         raise self.retry(countdown=max(backoff, outcome.retry_after or 0.0))
@@ -33,6 +45,7 @@ def send_outbound(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
 
 
 @shared_task(name="integrations.sweep_pending")
+@single_instance("integrations.sweep_pending", ttl=300)
 def sweep_pending() -> dict[str, int]:
     """Re-enqueue work a lost broker message left behind: received deliveries and queued replies."""
     cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)

@@ -8,6 +8,11 @@ import shutil
 import pytest
 from django.conf import settings
 
+# Settings are already loaded when this file is imported: hash test passwords cheaply here, and tell the server
+# and worker processes the tests start (tests/processes.py passes the environment on) to accept those hashes.
+os.environ["FAST_PASSWORD_HASHING"] = "1"
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 CI = os.environ.get("CI", "").lower() == "true"
 ON_SERVICES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and bool(settings.REDIS_URL)
 CHROMIUM = "/usr/bin/chromium"

@@ -155,3 +155,36 @@ def wait_until(predicate, timeout: float = 15, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@contextmanager
+def gunicorn_server(port: int | None = None, **extra_env: str) -> Iterator[str]:
+    """Serve plain HTTP from a gunicorn (WSGI) process, as in the production process model."""
+    port = port or free_port()
+    log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "switchboard.wsgi:application", "-b", f"127.0.0.1:{port}", "--workers", "1",
+             "--threads", "4"],
+            cwd=ROOT, env=child_env(**extra_env), stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_port(port, process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def daphne_on(port: int, **extra_env: str) -> Iterator[str]:
+    log = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "switchboard.asgi:application"],
+            cwd=ROOT, env=child_env(**extra_env), stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_port(port, process, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from inbox.models import Channel, Conversation, Organization, Role
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             channel = channel_create(organization=organization, kind="sandbox", name="Sandbox")
         for membership in memberships:
             membership.channels.add(channel)
+        call_command("signals_seed_demo")
         if not Conversation.objects.filter(channel=channel).exists():
             simulator_customer_writes(
                 channel=channel,

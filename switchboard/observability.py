@@ -1,0 +1,244 @@
+"""Operations plumbing shared by every app: health checks, Prometheus metrics, request ids in logs, task locks.
+
+Apps contribute metric families by registering a collector function in their ``AppConfig.ready()``; the project
+package only serves them, it knows nothing of the domain.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+
+logger = logging.getLogger(__name__)
+
+# -- request ids ---------------------------------------------------------------------------------------------
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class RequestIdMiddleware:
+    """Give every request an id (or keep the proxy's), expose it in logs and in the response header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else new_request_id()
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and any ``extra`` fields."""
+
+    RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in self.RESERVED})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def connect_celery_request_ids() -> None:
+    """Carry the request id from the web process into the tasks it enqueues."""
+    from celery.signals import before_task_publish, task_postrun, task_prerun
+
+    @before_task_publish.connect(weak=False)
+    def _add_header(headers: dict[str, Any] | None = None, **_: Any) -> None:
+        if headers is not None:
+            headers.setdefault("request_id", request_id_var.get())
+
+    @task_prerun.connect(weak=False)
+    def _set(task: Any = None, **_: Any) -> None:
+        incoming = getattr(getattr(task, "request", None), "request_id", None)
+        task._request_id_token = request_id_var.set(incoming or new_request_id())
+
+    @task_postrun.connect(weak=False)
+    def _reset(task: Any = None, **_: Any) -> None:
+        token = getattr(task, "_request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+# -- locks for periodic tasks --------------------------------------------------------------------------------
+
+
+def single_instance(name: str, ttl: int = 300) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the wrapped function in at most one process at a time (a cache lock: Redis in production).
+
+    A second caller returns ``None`` at once instead of waiting: beat may enqueue a sweep again while the last
+    one is still running, and two workers must never run it together. ``ttl`` bounds a lock whose holder died.
+    """
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = f"lock:{name}"
+            token = uuid.uuid4().hex
+            if not cache.add(key, token, ttl):
+                logger.info("skipped: another run holds the lock", extra={"lock": name})
+                return None
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if cache.get(key) == token:
+                    cache.delete(key)
+
+        return wrapper
+
+    return decorate
+
+
+# -- health --------------------------------------------------------------------------------------------------
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "ok"
+
+
+def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured (embedded)"
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    return "ok"
+
+
+def _check_broker() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "not configured (tasks run in-process)"
+    from switchboard.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+HEALTH_CHECKS: dict[str, Callable[[], str]] = {
+    "database": _check_database,
+    "redis": _check_redis,
+    "broker": _check_broker,
+}
+
+
+def readiness() -> tuple[bool, dict[str, str]]:
+    results: dict[str, str] = {}
+    ready = True
+    for name, check in HEALTH_CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # a failed dependency is reported, never raised
+            ready = False
+            results[name] = f"failing: {exc.__class__.__name__}"
+    return ready, results
+
+
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    is_ready, results = readiness()
+    return JsonResponse({"status": "ready" if is_ready else "not ready", "checks": results},
+                        status=200 if is_ready else 503)
+
+
+# -- metrics -------------------------------------------------------------------------------------------------
+
+MetricSource = Callable[[], Iterable[Metric]]
+_metric_sources: list[MetricSource] = []
+
+
+def register_metrics(source: MetricSource) -> None:
+    """Apps add a function yielding prometheus_client metric families, computed at scrape time."""
+    if source not in _metric_sources:
+        _metric_sources.append(source)
+
+
+class _SourcesCollector:
+    def collect(self) -> Iterable[Metric]:
+        for source in _metric_sources:
+            try:
+                yield from source()
+            except Exception:
+                logger.exception("a metrics source failed", extra={"source": getattr(source, "__name__", "?")})
+
+
+def render_metrics() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_SourcesCollector())
+    return generate_latest(registry)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    allowed = request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS or (
+        request.user.is_authenticated and request.user.is_staff
+    )
+    if not allowed:
+        return HttpResponse("metrics are for operators", status=403, content_type="text/plain")
+    started = time.perf_counter()
+    body = render_metrics()
+    logger.debug("metrics rendered", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+CELERY_QUEUES = ("ingest", "outbound", "signals", "integrations", "default")
+
+
+def queue_depth_metrics() -> Iterable[Metric]:
+    """Messages waiting per Celery queue (Redis broker lists)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    if not settings.REDIS_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+    family = GaugeMetricFamily("switchboard_queue_depth", "Tasks waiting in each Celery queue", labels=["queue"])
+    for queue in CELERY_QUEUES:
+        family.add_metric([queue], client.llen(queue))
+    yield family
+
+
+register_metrics(queue_depth_metrics)
