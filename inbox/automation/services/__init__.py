@@ -1,0 +1,1 @@
+"""Services write: keyword-only, typed, one transaction each, side effects on commit."""
