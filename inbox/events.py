@@ -36,6 +36,7 @@ KNOWN_EVENTS = frozenset(
         "message.status_changed",
         "conversation.opened",
         "conversation.updated",
+        "note.created",
         "order.created",
         "order.paid",
         "order.updated",
@@ -44,6 +45,9 @@ KNOWN_EVENTS = frozenset(
         "reservation.updated",
         "channel.connected",
         "channel.disconnected",
+        # A TikTok advertiser authorization (integrations.connections) for signals to attach or detach.
+        "advertiser.connected",
+        "advertiser.disconnected",
     }
 )
 

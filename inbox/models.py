@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -149,7 +150,10 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     # Business messages sent since the customer last wrote (TikTok allows 10).
     outbound_since_inbound = models.PositiveIntegerField(default=0)
+    # Shared count kept for the API's compatibility; per-agent read state is ConversationRead.
     unread_count = models.PositiveIntegerField(default=0)
+    # Id of the newest customer message: an agent has unread messages when their ConversationRead is older.
+    last_inbound_message_id = models.BigIntegerField(null=True, blank=True)
     # Attribution: where the conversation came from. Set once by the first match, never overwritten.
     referral = models.JSONField(null=True, blank=True)
     tracking_id = models.CharField(max_length=191, blank=True, default="")
@@ -157,6 +161,7 @@ class Conversation(models.Model):
     campaign_id = models.CharField(max_length=191, blank=True, default="")
     attributed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    labels = models.ManyToManyField("Label", through="ConversationLabel", related_name="conversations", blank=True)
 
     class Meta:
         constraints = [
@@ -169,6 +174,13 @@ class Conversation(models.Model):
             models.Index(fields=["organization", "status", "-last_message_at", "-id"], name="conv_org_status_recent"),
             models.Index(fields=["channel", "-last_message_at", "-id"], name="conv_channel_recent"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
+            # The list pages: every status, one assignee's, and the snooze sweep.
+            models.Index(fields=["organization", "-last_message_at", "-id"], name="conv_org_recent"),
+            models.Index(
+                fields=["organization", "assignee", "status", "-last_message_at", "-id"],
+                name="conv_org_assignee_recent",
+            ),
+            models.Index(fields=["status", "snoozed_until"], name="conv_status_snoozed_until"),
         ]
 
     def __str__(self) -> str:
@@ -246,3 +258,146 @@ def reply_window_left(conversation: Conversation, window: timedelta | None) -> t
     if conversation.last_inbound_at is None:
         return timedelta(0)
     return max(timedelta(0), conversation.last_inbound_at + window - timezone.now())
+
+
+# --- The agent's workspace: labels, notes, notifications, canned replies, saved views, read state, live log ---
+
+
+class Label(models.Model):
+    """An organization-wide tag on conversations, managed by admins."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=60)
+    colour = models.CharField(max_length=7, default="#6b7280")  # "#rrggbb"
+    description = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "organization", name="label_unique_name_per_org"),
+            models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="label_colour_hex"),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationLabel(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="label_links")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="conversation_links")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "label"], name="conversation_label_unique"),
+        ]
+        # "labels any/all/none" filters probe by label then conversation.
+        indexes = [models.Index(fields=["label", "conversation"], name="conversation_label_by_label")]
+
+
+class Note(models.Model):
+    """A private note in a conversation's thread: seen by the team, never sent to the customer."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "id"], name="note_conversation_order")]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned in a note"
+        ASSIGNED = "assigned", "Assigned to you"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_notifications")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at", "-id"], name="notification_user_unread")]
+
+
+class CannedReply(models.Model):
+    """A prepared answer typed as ``/short_code`` in the composer, with ``{{contact.name}}``-style variables."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="canned_replies")
+    short_code = models.SlugField(max_length=40)
+    body = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "short_code"], name="canned_reply_unique_code"),
+        ]
+        ordering = ["short_code"]
+
+    def __str__(self) -> str:
+        return f"/{self.short_code}"
+
+
+class SavedView(models.Model):
+    """A named filter (inbox.filters document): personal, or shared with a team."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="saved_views")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    filters = models.JSONField(default=dict)
+    shared_with_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="saved_views"
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["organization", "owner"], name="saved_view_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationRead(models.Model):
+    """How far one agent has read one conversation (per-agent unread state)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    last_read_message_id = models.BigIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="conversation_read_unique"),
+        ]
+
+
+class InboxEvent(models.Model):
+    """The live log: what was broadcast to browsers, kept for a while so a reconnecting browser catches up.
+
+    ``id`` is the sequence number browsers see: increasing within an organization (with gaps, since ids are
+    shared). ``channel_id`` scopes it like the broadcast group; ``user_id`` marks a personal event.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+    channel_id = models.BigIntegerField(null=True, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "id"], name="inbox_event_org_seq")]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from inbox import permissions
-from inbox.models import Conversation, Message
+from inbox import filters, permissions
+from inbox.models import Conversation, ConversationRead, Label, Membership, Message, Note, Team
 
 
 def message_preview(message: Message) -> str:
@@ -31,21 +35,57 @@ def message_as_dict(message: Message) -> dict[str, Any]:
     }
 
 
+def label_as_dict(label: Label) -> dict[str, Any]:
+    return {"id": label.pk, "name": label.name, "colour": label.colour, "description": label.description}
+
+
+def _user_name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
 def conversation_as_dict(conversation: Conversation) -> dict[str, Any]:
-    return {
+    """What browsers and subscribers see of a conversation.
+
+    ``labels``, ``assignee_name`` and ``team_name`` are included when already loaded (prefetched or selected);
+    the message path does not load them, so ingest pays no extra query, and browsers keep what they had.
+    """
+    data: dict[str, Any] = {
         "id": conversation.pk,
         "channel_id": conversation.channel_id,
         "channel_kind": conversation.channel.kind,
         "channel_name": conversation.channel.name,
         "contact_name": conversation.contact.name or conversation.identity.display_name or "Customer",
         "status": conversation.status,
+        "snoozed_until": conversation.snoozed_until,
         "priority": conversation.priority,
         "assignee_id": conversation.assignee_id,
+        "team_id": conversation.team_id,
         "unread_count": conversation.unread_count,
+        "last_inbound_message_id": conversation.last_inbound_message_id,
         "last_message_at": conversation.last_message_at,
         "preview": conversation.last_message_preview,
         "tracking_id": conversation.tracking_id,
+        "campaign_id": conversation.campaign_id,
     }
+    if Conversation.assignee.is_cached(conversation):
+        data["assignee_name"] = _user_name(conversation.assignee)
+    if Conversation.team.is_cached(conversation):
+        data["team_name"] = conversation.team.name if conversation.team else ""
+    prefetched = getattr(conversation, "_prefetched_objects_cache", {})
+    if "labels" in prefetched:
+        data["labels"] = [label_as_dict(label) for label in prefetched["labels"]]
+    if hasattr(conversation, "my_unread_count"):
+        data["unread_count"] = conversation.my_unread_count
+    return data
+
+
+def conversation_detail_dict(conversation: Conversation) -> dict[str, Any]:
+    """``conversation_as_dict`` plus the fields the REST API has always returned."""
+    data = conversation_as_dict(conversation)
+    data.update(
+        last_inbound_at=conversation.last_inbound_at, ad_id=conversation.ad_id, created_at=conversation.created_at
+    )
+    return data
 
 
 def conversation_list(*, user: Any, status: str | None = None, channel_id: int | None = None) -> QuerySet[Conversation]:
@@ -58,10 +98,96 @@ def conversation_list(*, user: Any, status: str | None = None, channel_id: int |
     return conversations.order_by("-last_message_at", "-id")
 
 
+# --- the list page: filter language + keyset pagination -----------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.last_message_at.isoformat()}|{conversation.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (last_message_at, id) a page continues after; ``FilterError`` for a cursor we did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        parsed = datetime.fromisoformat(moment)
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise filters.FilterError("cursor: not a cursor this server returned") from exc
+
+
+def with_my_unread(conversations: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
+    """Annotate ``my_unread_count``: customer messages newer than what ``user`` has read (one subquery each)."""
+    read_up_to = ConversationRead.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk).values(
+        "last_read_message_id"
+    )[:1]
+    unread = (
+        Message.objects.filter(
+            conversation_id=OuterRef("pk"), direction=Message.Direction.INBOUND, id__gt=OuterRef("my_last_read")
+        )
+        .order_by()
+        .values("conversation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return conversations.annotate(my_last_read=Coalesce(Subquery(read_up_to), 0)).annotate(
+        my_unread_count=Coalesce(Subquery(unread), 0)
+    )
+
+
+def conversation_queryset(*, user: Any, document: Any = None, context: filters.FilterContext | None = None):
+    """Visible conversations narrowed by a filter document (not yet ordered or paginated)."""
+    context = context or filters.filter_context(user)
+    visible = permissions.conversations_visible_to(context.membership)
+    return filters.apply_filter(visible, document, context=context)
+
+
+def conversation_page(
+    *, user: Any, document: Any = None, cursor: str | None = None, limit: int = PAGE_SIZE, ids: list[int] | None = None
+) -> ConversationPage:
+    """One page of the conversations ``user`` may see that match ``document``, newest activity first.
+
+    Keyset pagination on the indexed ``(last_message_at, id)``; the number of queries is the same for any page
+    size and any number of labels (membership, teams, the page, its labels). ``ids`` restricts the page to
+    those conversations (how the browser asks whether changed conversations still match its filter).
+    """
+    conversations = conversation_queryset(user=user, document=document)
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        conversations = conversations.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk))
+    if ids is not None:
+        conversations = conversations.filter(id__in=ids[:PAGE_SIZE])
+    rows = list(
+        with_my_unread(conversations, user)
+        .select_related("channel", "contact", "identity", "assignee", "team")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
+        .order_by("-last_message_at", "-id")[: limit + 1]
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return ConversationPage(rows[:limit], next_cursor)
+
+
+def conversation_count(*, user: Any, document: Any, cap: int = 1000, context: Any = None) -> int:
+    """How many visible conversations match, counted up to ``cap`` (the sidebar shows "999+")."""
+    return conversation_queryset(user=user, document=document, context=context).order_by().values("id")[:cap].count()
+
+
 def conversation_get(*, user: Any, conversation_id: int) -> Conversation:
     """One conversation the user may see; ``Conversation.DoesNotExist`` otherwise (never reveal existence)."""
     return (
-        permissions.visible_conversations(user).select_related("channel", "contact", "identity").get(pk=conversation_id)
+        permissions.visible_conversations(user)
+        .select_related("channel", "contact", "identity", "assignee", "team")
+        .prefetch_related("labels")
+        .get(pk=conversation_id)
     )
 
 
@@ -70,3 +196,108 @@ def message_list(*, conversation: Conversation, after_id: int | None = None, lim
     if after_id:
         messages = messages.filter(id__gt=after_id)
     return list(reversed(messages[:limit]))
+
+
+def note_as_dict(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.pk,
+        "conversation_id": note.conversation_id,
+        "author_id": note.author_id,
+        "author_name": _user_name(note.author),
+        "body": note.body,
+        "mentions": [user.get_username() for user in note.mentions.all()],
+        "created_at": note.created_at,
+    }
+
+
+def thread_items(*, conversation: Conversation, limit: int = 200) -> list[tuple[str, Message | Note]]:
+    """The thread as shown: the last messages and the private notes among them, oldest first."""
+    messages = message_list(conversation=conversation, limit=limit)
+    notes = conversation.notes.select_related("author").prefetch_related("mentions").order_by("-id")
+    if messages:
+        notes = notes.filter(created_at__gte=messages[0].created_at)
+    items: list[tuple[str, Message | Note]] = [("message", m) for m in messages]
+    items += [("note", n) for n in notes[:limit]]
+    items.sort(key=lambda item: (item[1].created_at, item[0] == "note"))
+    return items
+
+
+def contact_sidebar(*, user: Any, conversation: Conversation) -> dict[str, Any]:
+    """The contact pane: identities on each channel, conversations across channels (that the user may see)."""
+    contact = conversation.contact
+    history = (
+        permissions.visible_conversations(user)
+        .filter(contact=contact)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+        .order_by("-last_message_at")[:20]
+    )
+    return {
+        "contact": contact,
+        "identities": list(contact.identities.select_related("channel").order_by("channel__kind")),
+        "history": list(history),
+    }
+
+
+def organization_directory(*, membership: Any) -> dict[str, Any]:
+    """Members, teams and labels of the user's organization (for the page's menus and @mention completion)."""
+    organization_id = membership.organization_id
+    members = (
+        Membership.objects.filter(organization_id=organization_id, is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return {
+        "members": [
+            {"id": m.user_id, "username": m.user.get_username(), "name": _user_name(m.user), "role": m.role}
+            for m in members
+        ],
+        "teams": [{"id": t.pk, "name": t.name} for t in Team.objects.filter(organization_id=organization_id)],
+        "labels": [label_as_dict(label) for label in Label.objects.filter(organization_id=organization_id)],
+    }
+
+
+def collision_warning(*, message: Message, after_message_id: int) -> str:
+    """A warning when someone else replied between what the agent had on screen and the agent's reply."""
+    others = (
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            direction=Message.Direction.OUTBOUND,
+            id__gt=after_message_id,
+            id__lt=message.pk,
+        )
+        .exclude(sender_user_id=message.sender_user_id)
+        .select_related("sender_user")
+        .order_by("-id")
+        .first()
+    )
+    if others is None:
+        return ""
+    who = _user_name(others.sender_user) if others.sender_user_id else "An automated message"
+    return f"{who} replied while you were writing: check that your answers do not repeat or contradict."
+
+
+BUILTIN_VIEWS: list[dict[str, Any]] = [
+    {"key": "mine", "name": "Mine", "filters": {"assignee": "me", "status": ["open", "pending"]}},
+    {"key": "unassigned", "name": "Unassigned", "filters": {"assignee": "nobody", "status": ["open"]}},
+    {"key": "open", "name": "Open", "filters": {"status": ["open"]}},
+    {"key": "pending", "name": "Pending", "filters": {"status": ["pending"]}},
+    {"key": "snoozed", "name": "Snoozed", "filters": {"status": ["snoozed"]}},
+    {"key": "resolved", "name": "Resolved", "filters": {"status": ["resolved"]}},
+    {"key": "all", "name": "All", "filters": {}},
+]
+
+
+def view_counts(*, user: Any, views: list[Any], cap: int = 1000) -> dict[str, int]:
+    """Live counts for the sidebar: built-in views by key, saved views as ``"view-<id>"`` (capped at ``cap``)."""
+    context = filters.filter_context(user)
+    counts = {
+        view["key"]: conversation_count(user=user, document=view["filters"], cap=cap, context=context)
+        for view in BUILTIN_VIEWS
+    }
+    for view in views:
+        try:
+            counts[f"view-{view.pk}"] = conversation_count(user=user, document=view.filters, cap=cap, context=context)
+        except filters.FilterError:
+            counts[f"view-{view.pk}"] = 0  # a view saved before a condition it uses was unregistered
+    return counts

@@ -7,10 +7,12 @@ app_name = "inbox"
 urlpatterns = [
     path("inbox/", views.index, name="index"),
     path("inbox/c/<int:conversation_id>/", views.index, name="conversation"),
+    path("inbox/c/<int:conversation_id>/contact/", views.contact_edit, name="contact-edit"),
 ]
 
 api_urlpatterns = [
     path("conversations/", api.ConversationList.as_view(), name="api-conversations"),
+    path("conversations/bulk/", api.ConversationBulk.as_view(), name="api-conversations-bulk"),
     path("conversations/<int:conversation_id>/", api.ConversationDetail.as_view(), name="api-conversation"),
     path(
         "conversations/<int:conversation_id>/messages/",
@@ -18,4 +20,25 @@ api_urlpatterns = [
         name="api-conversation-messages",
     ),
     path("conversations/<int:conversation_id>/read/", api.ConversationRead.as_view(), name="api-conversation-read"),
+    path(
+        "conversations/<int:conversation_id>/labels/", api.ConversationLabels.as_view(), name="api-conversation-labels"
+    ),
+    path(
+        "conversations/<int:conversation_id>/labels/<int:label_id>/",
+        api.ConversationLabels.as_view(),
+        name="api-conversation-label",
+    ),
+    path("conversations/<int:conversation_id>/notes/", api.ConversationNotes.as_view(), name="api-conversation-notes"),
+    path("labels/", api.LabelList.as_view(), name="api-labels"),
+    path("labels/<int:label_id>/", api.LabelDetail.as_view(), name="api-label"),
+    path("canned-replies/", api.CannedReplyList.as_view(), name="api-canned-replies"),
+    path("canned-replies/<int:canned_id>/", api.CannedReplyDetail.as_view(), name="api-canned-reply"),
+    path("canned-replies/<int:canned_id>/render/", api.CannedReplyRender.as_view(), name="api-canned-reply-render"),
+    path("views/", api.SavedViewList.as_view(), name="api-views"),
+    path("views/counts/", api.SavedViewCounts.as_view(), name="api-view-counts"),
+    path("views/<int:view_id>/", api.SavedViewDetail.as_view(), name="api-view"),
+    path("search/", api.Search.as_view(), name="api-search"),
+    path("events/", api.EventsSince.as_view(), name="api-events"),
+    path("notifications/", api.NotificationList.as_view(), name="api-notifications"),
+    path("directory/", api.Directory.as_view(), name="api-directory"),
 ]

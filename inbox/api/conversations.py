@@ -1,21 +1,32 @@
-"""REST API of the inbox (Django REST Framework). Thin: selectors read, services write."""
+"""Conversations over REST: the filtered, keyset-paginated list, detail and changes, messages, notes, bulk."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from inbox import channel_rules, selectors
-from inbox.models import Conversation, Message
+from inbox import channel_rules, filters, selectors
+from inbox.api.base import (
+    CONVERSATION_SCOPES,
+    InboxAPIView,
+    filter_param,
+    get_conversation,
+    get_object,
+    int_list,
+    optional_int,
+)
+from inbox.models import Label, Message, Team
 from inbox.services import conversations as conversation_services
+from inbox.services import labels as label_services
 from inbox.services import messages as message_services
+from inbox.services import notes as note_services
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -44,74 +55,120 @@ class MessageSerializer(serializers.ModelSerializer):
         return message.sender_user.get_username() if message.sender_user_id else ""
 
 
-class ConversationSerializer(serializers.ModelSerializer):
-    contact_name = serializers.SerializerMethodField()
-    channel_kind = serializers.CharField(source="channel.kind")
-    channel_name = serializers.CharField(source="channel.name")
-
-    class Meta:
-        model = Conversation
-        fields = [
-            "id",
-            "channel_id",
-            "channel_kind",
-            "channel_name",
-            "contact_name",
-            "status",
-            "priority",
-            "assignee_id",
-            "team_id",
-            "unread_count",
-            "last_message_at",
-            "last_inbound_at",
-            "tracking_id",
-            "ad_id",
-            "campaign_id",
-            "created_at",
-        ]
-
-    def get_contact_name(self, conversation: Conversation) -> str:
-        return conversation.contact.name or conversation.identity.display_name or "Customer"
-
-
 class ReplySerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=False, trim_whitespace=True)
+    # The newest message the agent had on screen: a reply by someone else after it earns a warning.
+    after_message_id = serializers.IntegerField(required=False, min_value=0)
 
 
-class RecentFirst(CursorPagination):
-    ordering = ("-last_message_at", "-id")
-    page_size = 50
+conversation_data = selectors.conversation_detail_dict
 
 
-def _conversation(request: Request, conversation_id: int) -> Conversation:
-    try:
-        return selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-    except Conversation.DoesNotExist as exc:
-        raise NotFound("No such conversation.") from exc
+class ConversationList(InboxAPIView):
+    """``GET /api/v1/conversations/?filter=<json>&cursor=<next_cursor>&limit=50`` (``ids=1,2`` to recheck some)."""
 
+    required_scopes = CONVERSATION_SCOPES
 
-class ConversationList(ListAPIView):
-    serializer_class = ConversationSerializer
-    pagination_class = RecentFirst
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.conversation_list(
-            user=self.request.user,
-            status=self.request.query_params.get("status") or None,
+    def get(self, request: Request) -> Response:
+        document = filter_param(request)
+        try:
+            limit = min(100, max(1, int(request.query_params.get("limit", selectors.PAGE_SIZE))))
+            ids_param = request.query_params.get("ids")
+            ids = [int(i) for i in ids_param.split(",") if i] if ids_param is not None else None
+        except ValueError as exc:
+            raise ValidationError({"detail": "limit and ids are integers"}) from exc
+        try:
+            page = selectors.conversation_page(
+                user=request.user, document=document, cursor=request.query_params.get("cursor"), limit=limit, ids=ids
+            )
+        except filters.FilterError as exc:
+            raise ValidationError({"filter": exc.messages}) from exc
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(
+            {
+                "results": [conversation_data(c) for c in page.conversations],
+                "next": next_url,
+                "next_cursor": page.next_cursor,
+                "previous": None,
+            }
         )
 
 
-class ConversationDetail(APIView):
+class ConversationDetail(InboxAPIView):
+    """``GET`` one conversation; ``PATCH`` its status (+ ``snoozed_until``), priority, ``assignee_id``, ``team_id``."""
+
+    required_scopes = CONVERSATION_SCOPES
+
     def get(self, request: Request, conversation_id: int) -> Response:
-        conversation = _conversation(request, conversation_id)
-        data = ConversationSerializer(conversation).data
+        conversation = get_conversation(request, conversation_id)
+        data = conversation_data(conversation)
         data["composer"] = channel_rules.composer_state(conversation).__dict__
         return Response(data)
 
+    def patch(self, request: Request, conversation_id: int) -> Response:
+        conversation = get_conversation(request, conversation_id)
+        data = request.data
+        unknown = set(data) - {"status", "snoozed_until", "priority", "assignee_id", "team_id"}
+        if unknown:
+            raise ValidationError({"detail": f"cannot change {sorted(unknown)[0]!r}"})
+        if "status" in data:
+            conversation_services.conversation_set_status(
+                conversation=conversation,
+                user=request.user,
+                status=str(data["status"]),
+                snoozed_until=_moment(data.get("snoozed_until")),
+            )
+        if "priority" in data:
+            conversation_services.conversation_set_priority(
+                conversation=conversation, user=request.user, priority=str(data["priority"])
+            )
+        if "assignee_id" in data or "team_id" in data:
+            conversation_services.conversation_assign(
+                conversation=conversation, user=request.user, **_assignment(data, conversation.organization_id)
+            )
+        return self.get(request, conversation_id)
 
-class ConversationMessages(APIView):
+
+def _moment(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationError({"snoozed_until": "expected an ISO 8601 date and time with a time zone"})
+    return moment
+
+
+def _assignment(data: Any, organization_id: int) -> dict[str, Any]:
+    """``assignee``/``team`` keyword arguments from ``assignee_id``/``team_id`` (null unassigns, absent keeps)."""
+    changes: dict[str, Any] = {}
+    if "assignee_id" in data:
+        assignee_id = optional_int(data, "assignee_id")
+        if assignee_id is None:
+            changes["assignee"] = None
+        else:
+            assignee = get_user_model().objects.filter(pk=assignee_id).first()
+            if assignee is None:
+                raise ValidationError({"assignee_id": "no such user"})
+            changes["assignee"] = assignee
+    if "team_id" in data:
+        team_id = optional_int(data, "team_id")
+        changes["team"] = (
+            None if team_id is None else Team.objects.filter(pk=team_id, organization_id=organization_id).first()
+        )
+        if team_id is not None and changes["team"] is None:
+            raise ValidationError({"team_id": "no such team"})
+    return changes
+
+
+class ConversationMessages(InboxAPIView):
+    required_scopes = CONVERSATION_SCOPES
+
     def get(self, request: Request, conversation_id: int) -> Response:
-        conversation = _conversation(request, conversation_id)
+        conversation = get_conversation(request, conversation_id)
         try:
             after = int(request.query_params.get("after", "0") or 0)
         except ValueError as exc:
@@ -120,7 +177,7 @@ class ConversationMessages(APIView):
         return Response({"results": MessageSerializer(messages, many=True).data})
 
     def post(self, request: Request, conversation_id: int) -> Response:
-        conversation = _conversation(request, conversation_id)
+        conversation = get_conversation(request, conversation_id)
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -129,13 +186,94 @@ class ConversationMessages(APIView):
             )
         except DjangoValidationError as exc:
             raise ValidationError({"body": exc.messages}) from exc
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        data = MessageSerializer(message).data
+        after = serializer.validated_data.get("after_message_id")
+        if after is not None:
+            data["warning"] = selectors.collision_warning(message=message, after_message_id=after)
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
-class ConversationRead(APIView):
+class ConversationRead(InboxAPIView):
+    required_scopes = CONVERSATION_SCOPES
+
     def post(self, request: Request, conversation_id: int) -> Response:
-        conversation = _conversation(request, conversation_id)
+        conversation = get_conversation(request, conversation_id)
         conversation_services.conversation_mark_read(conversation=conversation, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationLabels(InboxAPIView):
+    """``POST {"label_id": 3}`` puts a label on; ``DELETE .../labels/3/`` takes it off."""
+
+    required_scopes = CONVERSATION_SCOPES
+
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = get_conversation(request, conversation_id)
+        label = get_object(Label, request, request.data.get("label_id"), conversation.organization_id, "label")
+        label_services.label_apply(user=request.user, conversation=conversation, label=label)
+        return Response(conversation_data(get_conversation(request, conversation_id)))
+
+    def delete(self, request: Request, conversation_id: int, label_id: int) -> Response:
+        conversation = get_conversation(request, conversation_id)
+        label = get_object(Label, request, label_id, conversation.organization_id, "label")
+        label_services.label_remove(user=request.user, conversation=conversation, label=label)
+        return Response(conversation_data(get_conversation(request, conversation_id)))
+
+
+class ConversationNotes(InboxAPIView):
+    """Private notes: ``GET`` the conversation's notes, ``POST {"body": "... @ana"}`` adds one."""
+
+    def get(self, request: Request, conversation_id: int) -> Response:
+        conversation = get_conversation(request, conversation_id)
+        notes = conversation.notes.select_related("author").prefetch_related("mentions").order_by("id")
+        return Response({"results": [selectors.note_as_dict(n) for n in notes]})
+
+    def post(self, request: Request, conversation_id: int) -> Response:
+        conversation = get_conversation(request, conversation_id)
+        body = request.data.get("body")
+        if not isinstance(body, str):
+            raise ValidationError({"body": "expected the note's text"})
+        note = note_services.note_add(user=request.user, conversation=conversation, body=body)
+        return Response(selectors.note_as_dict(note), status=status.HTTP_201_CREATED)
+
+
+BULK_ACTIONS = ("status", "assign", "priority", "label", "unlabel")
+
+
+class ConversationBulk(InboxAPIView):
+    """``POST {"ids": [..], "action": "status"|"assign"|"priority"|"label"|"unlabel", ...}``.
+
+    Only the selected conversations the user may see are changed; the answer says how many.
+    """
+
+    required_scopes = {"POST": ["conversations:write"]}
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        ids = int_list(data.get("ids"), "ids")
+        action = data.get("action")
+        user = request.user
+        organization_id = self.membership(request).organization_id
+        if action == "status":
+            changed = conversation_services.conversation_bulk_set_status(
+                user=user,
+                conversation_ids=ids,
+                status=str(data.get("status")),
+                snoozed_until=_moment(data.get("snoozed_until")),
+            )
+        elif action == "assign":
+            changed = conversation_services.conversation_bulk_assign(
+                user=user, conversation_ids=ids, **_assignment(data, organization_id)
+            )
+        elif action == "priority":
+            changed = conversation_services.conversation_bulk_set_priority(
+                user=user, conversation_ids=ids, priority=str(data.get("priority"))
+            )
+        elif action in ("label", "unlabel"):
+            label = get_object(Label, request, data.get("label_id"), organization_id, "label")
+            changed = label_services.label_bulk_apply(
+                user=user, conversation_ids=ids, label=label, remove=action == "unlabel"
+            )
+        else:
+            raise ValidationError({"action": f"expected one of {', '.join(BULK_ACTIONS)}"})
+        return Response({"changed": changed})

@@ -16,7 +16,7 @@ from django.utils import timezone
 from inbox import events, permissions
 from inbox.models import Channel, Conversation, Message
 from inbox.selectors import conversation_as_dict, message_as_dict, message_preview
-from inbox.services.conversations import conversation_get_or_open, identity_get_or_create
+from inbox.services.conversations import conversation_get_or_open, conversation_read_by, identity_get_or_create
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def message_receive_inbound(
     """
     if not customer_id or not external_id:
         raise ValidationError("a message needs the customer's id and the provider's message id")
+    text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL; no provider means one
     with transaction.atomic():
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
@@ -96,7 +97,8 @@ def message_receive_inbound(
             conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, sent_at]))
             conversation.unread_count += 1  # the row is locked: plain arithmetic is safe
             conversation.outbound_since_inbound = 0
-            changed += ["last_inbound_at", "unread_count", "outbound_since_inbound"]
+            conversation.last_inbound_message_id = message.pk
+            changed += ["last_inbound_at", "unread_count", "outbound_since_inbound", "last_inbound_message_id"]
             if conversation.status in (Conversation.Status.SNOOZED, Conversation.Status.PENDING):
                 conversation.status = Conversation.Status.OPEN
                 conversation.snoozed_until = None
@@ -221,6 +223,8 @@ def _queue_outbound(
             conversation.unread_count = 0
             fields.append("unread_count")
         conversation.save(update_fields=fields)
+        if user is not None:
+            conversation_read_by(conversation=conversation, user=user)
         events.publish(
             "message.sent",
             organization_id=conversation.organization_id,

@@ -1,0 +1,76 @@
+"""What every inbox API view shares: Django's errors become clear 400/403/404 answers, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox import permissions, selectors
+from inbox.models import Conversation, Membership
+
+READ = ["conversations:read"]
+WRITE = ["conversations:write"]
+# Third-party apps (OAuth tokens) may read conversations and change them; agent-only views declare nothing.
+CONVERSATION_SCOPES = {"GET": READ, "POST": WRITE, "PATCH": WRITE, "PUT": WRITE, "DELETE": WRITE}
+
+
+class InboxAPIView(APIView):
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DjangoValidationError):
+            exc = ValidationError({"detail": exc.messages})
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = PermissionDenied(str(exc) or "You may not do this.")
+        return super().handle_exception(exc)
+
+    def membership(self, request: Request) -> Membership:
+        membership = permissions.active_membership(request.user)
+        if membership is None:
+            raise PermissionDenied("You are not a member of any organization.")
+        return membership
+
+
+def get_conversation(request: Request, conversation_id: int) -> Conversation:
+    try:
+        return selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise NotFound("No such conversation.") from exc
+
+
+def get_object(model: type, request: Request, pk: Any, organization_id: int, label: str) -> Any:
+    """An organization-scoped row by primary key, 404 (never another organization's row)."""
+    try:
+        return model.objects.get(pk=int(pk), organization_id=organization_id)
+    except (model.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound(f"No such {label}.") from exc
+
+
+def int_list(value: Any, name: str) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValidationError({name: "expected a list of integer ids"})
+    return value
+
+
+def optional_int(data: Any, name: str) -> int | None:
+    value = data.get(name)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValidationError({name: "expected an integer id or null"})
+
+
+def filter_param(request: Request) -> Any:
+    """The ``filter`` query parameter (a JSON document), or a plain ``status`` for older clients."""
+    raw = request.query_params.get("filter")
+    if raw:
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError({"filter": f"not valid JSON ({exc})"}) from exc
+    status = request.query_params.get("status")
+    return {"status": status} if status else {}

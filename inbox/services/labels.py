@@ -1,0 +1,108 @@
+"""Labels: organization-wide tags managed by admins, applied to conversations by anyone who can see them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inbox import permissions
+from inbox.models import Conversation, ConversationLabel, Label
+from inbox.services.conversations import conversation_publish_updated, visible_selection
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _check_manager(user: Any, organization_id: int) -> None:
+    if not permissions.can_manage_labels(user, organization_id):
+        raise PermissionDenied("Only owners and admins manage labels.")
+
+
+def _clean(name: str, colour: str) -> tuple[str, str]:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationError("A label needs a name of 1 to 60 characters.")
+    if not COLOUR.match(colour or ""):
+        raise ValidationError("A label colour is written #rrggbb, e.g. #0b63c9.")
+    return name, colour.lower()
+
+
+def label_create(
+    *, user: Any, organization_id: int, name: str, colour: str = "#6b7280", description: str = ""
+) -> Label:
+    """Create a label (owners and admins). Names are unique per organization, ignoring case."""
+    _check_manager(user, organization_id)
+    name, colour = _clean(name, colour)
+    try:
+        with transaction.atomic():
+            return Label.objects.create(
+                organization_id=organization_id, name=name, colour=colour, description=(description or "")[:200]
+            )
+    except IntegrityError as exc:
+        raise ValidationError(f"A label named {name!r} already exists.") from exc
+
+
+def label_update(
+    *, user: Any, label: Label, name: str | None = None, colour: str | None = None, description: str | None = None
+) -> Label:
+    """Rename or recolour a label; every conversation carrying it shows the change (browsers refresh labels)."""
+    _check_manager(user, label.organization_id)
+    name, colour = _clean(name if name is not None else label.name, colour if colour is not None else label.colour)
+    label.name, label.colour = name, colour
+    if description is not None:
+        label.description = description[:200]
+    try:
+        with transaction.atomic():
+            label.save(update_fields=["name", "colour", "description"])
+    except IntegrityError as exc:
+        raise ValidationError(f"A label named {name!r} already exists.") from exc
+    return label
+
+
+def label_delete(*, user: Any, label: Label) -> None:
+    """Delete a label and take it off every conversation."""
+    _check_manager(user, label.organization_id)
+    label.delete()
+
+
+def _check_label(conversation: Conversation, label: Label) -> None:
+    if label.organization_id != conversation.organization_id:
+        raise ValidationError("That label belongs to another organization.")
+
+
+def label_apply(*, user: Any, conversation: Conversation, label: Label) -> bool:
+    """Put a label on a conversation; False when it was already there."""
+    permissions.check_can_view(user, conversation)
+    _check_label(conversation, label)
+    with transaction.atomic():
+        _, created = ConversationLabel.objects.get_or_create(
+            conversation=conversation, label=label, defaults={"added_by": user, "added_at": timezone.now()}
+        )
+        if created:
+            conversation_publish_updated(conversation_id=conversation.pk)
+    return created
+
+
+def label_remove(*, user: Any, conversation: Conversation, label: Label) -> bool:
+    """Take a label off a conversation; False when it was not there."""
+    permissions.check_can_view(user, conversation)
+    with transaction.atomic():
+        deleted, _ = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
+        if deleted:
+            conversation_publish_updated(conversation_id=conversation.pk)
+    return bool(deleted)
+
+
+def label_bulk_apply(*, user: Any, conversation_ids: list[int], label: Label, remove: bool = False) -> int:
+    """Apply (or remove) a label on every selected conversation the user may see; returns how many changed."""
+    changed = 0
+    with transaction.atomic():
+        for conversation in visible_selection(user=user, conversation_ids=conversation_ids):
+            if remove:
+                changed += label_remove(user=user, conversation=conversation, label=label)
+            else:
+                changed += label_apply(user=user, conversation=conversation, label=label)
+    return changed
