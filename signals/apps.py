@@ -7,6 +7,7 @@ class SignalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from signals import subscribers
+        from signals import filters, subscribers
 
         subscribers.connect()
+        filters.connect()
