@@ -30,6 +30,9 @@ class InboundWebhook(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The channels an app-level delivery's entries were routed to: how each organization's admins see the
+    # deliveries that concerned them (and a channel's "last webhook received") without seeing the others'.
+    routed_channels = models.ManyToManyField(Channel, blank=True, related_name="routed_webhooks")
 
     class Meta:
         constraints = [
@@ -67,6 +70,10 @@ class ChannelCredential(models.Model):
 
     def store(self, **values: str) -> None:
         self.encrypted = encrypt_json({k: v for k, v in values.items() if v is not None})
+
+    def stored_values(self) -> dict[str, str]:
+        """Every stored value (secrets and provider extras), decrypted. Never log the result."""
+        return {str(k): str(v) for k, v in decrypt_json(self.encrypted).items()}
 
     def secrets(self) -> ChannelSecrets:
         data = decrypt_json(self.encrypted)

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from integrations import views
+from integrations import api, views
+from integrations.pages import channels as channel_pages
+from integrations.pages import deliveries as delivery_pages
+from integrations.pages import tokens as token_pages
 from integrations.sandbox import views as sandbox_views
 
 app_name = "integrations"
@@ -11,4 +14,18 @@ urlpatterns = [
     path("simulator/<int:channel_id>/", sandbox_views.simulator, name="simulator"),
     path("simulator/<int:channel_id>/messages", sandbox_views.simulator_messages, name="simulator-messages"),
     path("simulator/<int:channel_id>/send", sandbox_views.simulator_send, name="simulator-send"),
+    path("channels/", channel_pages.channel_list, name="channels"),
+    path("channels/new/", channel_pages.channel_new, name="channel-new"),
+    path("channels/<int:channel_id>/", channel_pages.channel_detail, name="channel"),
+    path("channels/<int:channel_id>/edit/", channel_pages.channel_edit, name="channel-edit"),
+    path("channels/<int:channel_id>/status/", channel_pages.channel_status, name="channel-status"),
+    path("channels/webhooks/", delivery_pages.delivery_list, name="deliveries"),
+    path("channels/webhooks/<int:webhook_id>/replay/", delivery_pages.delivery_replay, name="delivery-replay"),
+    path("settings/api-tokens/", token_pages.api_tokens, name="api-tokens"),
+]
+
+# Mounted under /api/v1/ by switchboard/urls.py (namespace "integrations-api").
+api_urlpatterns = [
+    path("channels/", api.ChannelList.as_view(), name="channels"),
+    path("channels/<int:channel_id>/", api.ChannelDetail.as_view(), name="channel"),
 ]

@@ -8,18 +8,26 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from inbox.channel_rules import outside_standard_window
-from inbox.models import Message
+from inbox.models import Channel, Message
 from inbox.services import messages as message_services
 from integrations.channels.base import ChannelSecrets, OutboundMessage, SendError
 from integrations.channels.registry import adapter_for
+from switchboard import ratelimit
 from switchboard.crypto import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 
 
+CHANNEL_NOT_ACTIVE = {
+    Channel.Status.NEEDS_REAUTHORIZATION: "the channel needs reauthorization: an admin must reconnect it on the "
+    "Connections page",
+    Channel.Status.DISABLED: "the channel is disconnected",
+}
+
+
 @dataclass(frozen=True)
 class SendOutcome:
-    status: str  # "sent", "failed", "retry", "skipped"
+    status: str  # "sent", "failed", "retry", "throttled", "skipped"
     reason: str = ""
     retry_after: float | None = None
 
@@ -31,10 +39,24 @@ def _message_tag(message: Message) -> str:
     return ""
 
 
+def outbound_throttle_wait(channel: Channel) -> float:
+    """Seconds to wait before this channel may send again under its provider's ``sends_per_second`` (0: now).
+
+    Keyed by channel, i.e. per phone number / page / TikTok account; the counter lives in the shared cache so
+    every worker respects the same limit.
+    """
+    limit = adapter_for(channel.kind).capabilities.sends_per_second
+    if not limit:
+        return 0.0
+    return ratelimit.acquire(f"send:channel:{channel.pk}", limit=limit)
+
+
 def outbound_send(*, message_id: int, final_attempt: bool = False) -> SendOutcome:
     """Send one queued message. Safe to call twice: only a ``queued`` message is sent.
 
-    A transient failure (timeout, 429, 5xx, throttling) answers ``retry`` so the task retries with backoff;
+    Past the channel's send rate the message stays queued and the answer is ``throttled`` with ``retry_after``:
+    no attempt is recorded, nothing is sent. A transient failure (timeout, 429, 5xx, throttling) answers
+    ``retry`` so the task retries with backoff;
     on the final attempt, or for a permanent failure, the message is marked failed with the provider's reason.
     """
     with transaction.atomic():
@@ -46,6 +68,14 @@ def outbound_send(*, message_id: int, final_attempt: bool = False) -> SendOutcom
         )
         if message is None or message.status != Message.Status.QUEUED:
             return SendOutcome("skipped")
+    if message.channel.status != Channel.Status.ACTIVE:
+        # Disconnected or awaiting reauthorization (issue 3): refuse before any provider call, saying what to do.
+        reason = CHANNEL_NOT_ACTIVE.get(message.channel.status, "the channel is not active")
+        message_services.message_mark_failed(message_id=message_id, reason=reason)
+        return SendOutcome("failed", reason)
+    wait = outbound_throttle_wait(message.channel)
+    if wait:
+        return SendOutcome("throttled", "waiting for the channel's send rate limit", retry_after=wait)
     message_services.message_record_send_attempt(message_id=message_id)
     channel = message.channel
     try:
