@@ -38,6 +38,12 @@ class InboundWebhook(models.Model):
         constraints = [
             # A provider re-delivering the same body (retries are normal) is acknowledged and ignored.
             models.UniqueConstraint(fields=["provider", "channel", "body_sha256"], name="webhook_unique_delivery"),
+            # NULLs are distinct in a unique index: app-level deliveries (no channel) need their own.
+            models.UniqueConstraint(
+                fields=["provider", "body_sha256"],
+                condition=models.Q(channel__isnull=True),
+                name="webhook_unique_app_delivery",
+            ),
         ]
         indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_received")]
 
@@ -58,6 +64,11 @@ class WebhookRejection(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["provider", "channel", "reason", "day"], name="rejection_unique_bucket"),
+            models.UniqueConstraint(
+                fields=["provider", "reason", "day"],
+                condition=models.Q(channel__isnull=True),
+                name="rejection_unique_app_bucket",
+            ),
         ]
 
 
