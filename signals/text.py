@@ -114,9 +114,10 @@ def is_word_char(ch: str) -> bool:
     """Whether ``ch`` is part of a word: a Unicode letter, number or combining mark.
 
     Marks count so that a keyword never ends in the middle of a letter with its vowel sign or accent.
-    The underscore and all punctuation, symbols and emoji are not word characters.
+    The underscore and all punctuation, symbols and emoji are not word characters, except the middle dot, which
+    is inside Catalan words ("col·lecció") and is what NFKC makes of the single letters "Ŀ"/"ŀ".
     """
-    return unicodedata.category(ch)[0] in "LNM"
+    return ch == "\u00b7" or unicodedata.category(ch)[0] in "LNM"
 
 
 def _fold(text: str) -> str:
