@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    name = "integrations.crm"
+    label = "crm"
+    verbose_name = "CRM sync (HubSpot and signed webhooks)"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from integrations.crm import subscribers
+
+        subscribers.connect()
