@@ -19,6 +19,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests run last: Playwright's sync API keeps an event loop running in the main thread for the rest
+    # of the session, and Django's async_to_sync (every broadcast) refuses to run under it.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
     for item in items:
         if item.get_closest_marker("services") and not ON_SERVICES:
             if CI:

@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from inbox.automation.models import AutoReplyRule
 from tests.automation.factories import make_rule, make_shop
-from tests.browser.conftest import browser_context, chromium, live_stack  # noqa: F401 - fixtures
 from tests.browser.test_inbox_live import PASSWORD, assert_no_serious_accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.core, pytest.mark.django_db(transaction=True)]
@@ -21,7 +20,7 @@ def log_in(page, base_url: str, username: str) -> None:
     page.wait_for_url(f"{base_url}/inbox/")
 
 
-def test_sandbox_shows_which_rules_fire_and_the_rules_page_switches_and_reorders(live_stack, browser_context):  # noqa: F811
+def test_sandbox_shows_which_rules_fire_and_the_rules_page_switches_and_reorders(live_stack, browser_context):
     shop = make_shop()
     make_rule(shop, "Greeting", trigger="greeting", reply="Welcome!", stop_after_match=False)
     make_rule(shop, "Prices", keywords=["price", "harga"], reply="Prices: shop.example", enabled=False)
