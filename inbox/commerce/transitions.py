@@ -1,0 +1,70 @@
+"""The order and reservation status graphs, as data. Services move along them; anything else is refused.
+
+Orders: draft -> awaiting_payment -> paid -> fulfilled; draft and awaiting_payment may be cancelled; paid and
+fulfilled may be refunded. Cancelled and refunded are final.
+
+Reservations: held -> confirmed -> completed | no_show; held and confirmed may be cancelled (an expired hold is
+cancelled by the sweep). Completed, no_show and cancelled are final.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"awaiting_payment", "cancelled"}),
+    "awaiting_payment": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"fulfilled", "refunded"}),
+    "fulfilled": frozenset({"refunded"}),
+    "cancelled": frozenset(),
+    "refunded": frozenset(),
+}
+
+RESERVATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "held": frozenset({"confirmed", "cancelled"}),
+    "confirmed": frozenset({"completed", "no_show", "cancelled"}),
+    "completed": frozenset(),
+    "no_show": frozenset(),
+    "cancelled": frozenset(),
+}
+
+_LABELS = {
+    "draft": "draft",
+    "awaiting_payment": "awaiting payment",
+    "paid": "paid",
+    "fulfilled": "fulfilled",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+    "held": "held",
+    "confirmed": "confirmed",
+    "completed": "completed",
+    "no_show": "no-show",
+}
+
+
+class TransitionError(ValidationError):
+    """A move the status graph does not allow. The message says what is allowed instead."""
+
+
+def check_transition(graph: dict[str, frozenset[str]], noun: str, current: str, target: str) -> None:
+    if target not in graph:
+        raise TransitionError(f"{target!r} is not one of the {noun} statuses ({', '.join(graph)}).")
+    allowed = graph.get(current, frozenset())
+    if target in allowed:
+        return
+    if current == target:
+        raise TransitionError(f"This {noun} is already {_LABELS[current]}.")
+    if allowed:
+        options = ", ".join(_LABELS[s] for s in sorted(allowed))
+        raise TransitionError(
+            f"A {_LABELS[current]} {noun} cannot become {_LABELS[target]}; it can become: {options}."
+        )
+    raise TransitionError(f"A {_LABELS[current]} {noun} is final and cannot become {_LABELS[target]}.")
+
+
+def check_order_transition(current: str, target: str) -> None:
+    check_transition(ORDER_TRANSITIONS, "order", current, target)
+
+
+def check_reservation_transition(current: str, target: str) -> None:
+    check_transition(RESERVATION_TRANSITIONS, "reservation", current, target)

@@ -1,0 +1,1 @@
+"""Commerce pages: thin views over the services (write) and selectors (read)."""
