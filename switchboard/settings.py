@@ -51,6 +51,19 @@ ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://localhost:8000")
 
+# Browser security. Production defaults are strict; SECURE_COOKIES=false only for plain-HTTP loopback runs.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION and SECURE_COOKIES:
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -63,12 +76,21 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files: /api/docs/ works offline
     "inbox",
     "integrations",
     "signals",
+    # OAuth: accounts connected as a client of TikTok/Meta, and Switchboard as a provider (django-oauth-toolkit).
+    "oauth2_provider",
+    "integrations.connections",
+    "inbox.automation",  # auto-replies and keyword rules (own app label "automation")
+    "inbox.commerce",  # orders and reservations (own app label "commerce"; issue 7)
+    "integrations.crm",  # HubSpot sync and signed webhooks for any other CRM (own app label "crm"; issue 8)
+    "inbox.access",  # members, custom roles, invitations, audit log (own app label "access"; issue 5)
 ]
 
 MIDDLEWARE = [
+    "switchboard.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,12 +169,31 @@ CELERY_TASK_ROUTES = {
     "integrations.process_inbound": {"queue": "ingest"},
     "integrations.send_outbound": {"queue": "outbound"},
     "signals.*": {"queue": "signals"},
-    "integrations.crm.*": {"queue": "integrations"},
+    "crm.*": {"queue": "integrations"},  # integrations.crm tasks are named crm.*
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-integrations": {"task": "integrations.sweep_pending", "schedule": 60.0},
+    "sweep-signals": {"task": "signals.sweep", "schedule": 60.0},
+    # Inbox (issue 4): reopen snoozed conversations when due; prune the live catch-up log (inbox.tasks).
+    "inbox-reopen-snoozed": {"task": "inbox.reopen_snoozed", "schedule": 60.0},
+    "inbox-prune-events": {"task": "inbox.prune_events", "schedule": 900.0},
+    # Connections: refresh TikTok business tokens ahead of expiry; deliver due outbound webhooks (retries).
+    "connections-refresh-tokens": {"task": "connections.refresh_due_tokens", "schedule": 300.0},
+    "connections-deliver-webhooks": {"task": "connections.deliver_due_webhooks", "schedule": 30.0},
+    # Auto-replies: "no agent reply within N minutes" rules (inbox.automation).
+    "automation-sweep-unanswered": {"task": "automation.sweep_unanswered", "schedule": 60.0},
+    # Commerce (issue 7): cancel expired reservation holds; send reservation reminders, once each.
+    "commerce-expire-holds": {"task": "commerce.expire_holds", "schedule": 60.0},
+    "commerce-send-reminders": {"task": "commerce.send_reminders", "schedule": 60.0},
+    # CRM (issue 8): re-enqueue due HubSpot syncs and webhook deliveries; refresh pulled owners and stages.
+    "crm-sweep": {"task": "crm.sweep", "schedule": 60.0},
+    "crm-pull-stale-contacts": {"task": "crm.pull_stale_contacts", "schedule": 900.0},
 }
 OUTBOX_SWEEP_AFTER_SECONDS = int(env("OUTBOX_SWEEP_AFTER_SECONDS", "120"))
+# Auto-replies (inbox.automation): a conversation that got this many automated replies within the window stops
+# auto-replying until it calms down (no loops with a customer's own bot or between two rules).
+AUTOMATION_LOOP_MAX_REPLIES = int(env("AUTOMATION_LOOP_MAX_REPLIES", "3"))
+AUTOMATION_LOOP_WINDOW_MINUTES = int(env("AUTOMATION_LOOP_WINDOW_MINUTES", "10"))
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -160,6 +201,9 @@ CACHES = (
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
 
+if env_bool("FAST_PASSWORD_HASHING"):
+    # Tests only (set by the test suite for itself and its child processes): PBKDF2 costs ~0.3 s per user.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 ]
@@ -181,10 +225,19 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: DRF takes the WWW-Authenticate header from the first class, so a wrong or revoked
+        # personal token answers 401 (SessionAuthentication first would make it 403). Browsers still use sessions.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        # Third-party apps: OAuth bearer tokens bound to one organization and a set of scopes.
+        "integrations.connections.provider.drf.OrganizationOAuth2Authentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # HasRequiredScopes: an OAuth token must carry the scopes a view declares in `required_scopes`
+    # (deny by default); session and API-token users are unaffected. Views overriding permission_classes keep it.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.connections.provider.drf.HasRequiredScopes",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -193,6 +246,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",
     "DESCRIPTION": "One inbox for TikTok direct messages, WhatsApp and Messenger.",
     "VERSION": "1",
+    # Interactive docs at /api/docs/ from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,  # the docs list the API, not the schema endpoint itself
 }
 
 # Outside services: every base URL is a setting so tests and the sandbox point the same code at fakes.
@@ -202,10 +260,62 @@ TIKTOK_ADS_AUTH_URL = env("TIKTOK_ADS_AUTH_URL", "https://business-api.tiktok.co
 META_GRAPH_API_BASE = env("META_GRAPH_API_BASE", "https://graph.facebook.com")
 META_GRAPH_API_VERSION = env("META_GRAPH_API_VERSION", "v21.0")
 HUBSPOT_API_BASE = env("HUBSPOT_API_BASE", "https://api.hubapi.com")
+# CRM (integrations.crm, issue 8): HubSpot OAuth app (optional: a private-app token works without one), and
+# the shared rate limiter's budget, set below HubSpot's own (about 100 per 10 s, search about 4-5 per second).
+HUBSPOT_AUTH_URL = env("HUBSPOT_AUTH_URL", "https://app.hubspot.com/oauth/authorize")
+HUBSPOT_CLIENT_ID = env("HUBSPOT_CLIENT_ID")
+HUBSPOT_CLIENT_SECRET = env("HUBSPOT_CLIENT_SECRET")
+HUBSPOT_BURST_LIMIT = int(env("HUBSPOT_BURST_LIMIT", "90"))
+HUBSPOT_BURST_WINDOW_SECONDS = env_float("HUBSPOT_BURST_WINDOW_SECONDS", 10.0)
+HUBSPOT_SEARCH_PER_SECOND = int(env("HUBSPOT_SEARCH_PER_SECOND", "4"))
+CRM_RETRY_BASE_SECONDS = env_float("CRM_RETRY_BASE_SECONDS", 30.0)
+CRM_WEBHOOK_RETRY_BASE_SECONDS = env_float("CRM_WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 
 # App-level provider credentials (a Messaging Partner is one registered app per provider).
 TIKTOK_CLIENT_SECRET = env("TIKTOK_CLIENT_SECRET")
 META_APP_SECRET = env("META_APP_SECRET")
+# Connections (integrations.connections): the ids of Switchboard's registered apps at TikTok and Meta.
+TIKTOK_CLIENT_KEY = env("TIKTOK_CLIENT_KEY")  # TikTok business messaging app (tt_user OAuth, webhooks)
+TIKTOK_ADS_APP_ID = env("TIKTOK_ADS_APP_ID")  # TikTok for Business (Marketing API) app, advertiser OAuth
+TIKTOK_ADS_SECRET = env("TIKTOK_ADS_SECRET")
+META_APP_ID = env("META_APP_ID")
+# Facebook Login's dialog host (the token and page calls go to META_GRAPH_API_BASE).
+META_DIALOG_BASE = env("META_DIALOG_BASE", "https://www.facebook.com")
+# The built-in sandbox authorization server (/connections/sandbox-oauth/...) plays TikTok and Meta so the
+# offline demo can connect accounts; never in production.
+SANDBOX_OAUTH = env_bool("SANDBOX_OAUTH", not PRODUCTION) and not PRODUCTION
+# TikTok business access tokens live about 24 h: refresh this long before they expire.
+CONNECTIONS_REFRESH_AHEAD_SECONDS = int(env("CONNECTIONS_REFRESH_AHEAD_SECONDS", "7200"))
+# Outbound webhooks to authorized apps: retried with backoff for at least this long, then given up; a
+# subscriber failing for longer than the disable window is disabled and its owner told.
+OUTBOUND_WEBHOOK_RETRY_SECONDS = int(env("OUTBOUND_WEBHOOK_RETRY_SECONDS", str(26 * 3600)))
+OUTBOUND_WEBHOOK_DISABLE_AFTER_SECONDS = int(env("OUTBOUND_WEBHOOK_DISABLE_AFTER_SECONDS", str(72 * 3600)))
+OUTBOUND_WEBHOOK_TIMEOUT = env_float("OUTBOUND_WEBHOOK_TIMEOUT", 5.0)
+# Subscriber URLs must resolve to public addresses in production (no requests into our own network).
+OUTBOUND_WEBHOOK_ALLOW_PRIVATE = env_bool("OUTBOUND_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
+# Switchboard as an OAuth provider (django-oauth-toolkit): authorization code with PKCE, rotating refresh tokens.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "conversations:read": "Read your conversations and messages",
+        "conversations:write": "Reply to customers and update conversations",
+        "contacts:read": "Read your contacts",
+        "orders:write": "Create and update orders",
+        "webhooks:subscribe": "Receive webhooks about new messages, conversations and orders",
+    },
+    "DEFAULT_SCOPES": ["conversations:read"],
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("OAUTH_ACCESS_TOKEN_SECONDS", "3600")),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(env("OAUTH_REFRESH_TOKEN_SECONDS", str(90 * 86400))),
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+    "OAUTH2_VALIDATOR_CLASS": "integrations.connections.provider.validator.OrganizationOAuth2Validator",
+}
+# django-oauth-toolkit's models are swappable: naming them lets our migrations reference them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
 TIKTOK_SIGNATURE_TOLERANCE_SECONDS = int(env("TIKTOK_SIGNATURE_TOLERANCE_SECONDS", "300"))
 PROVIDER_HTTP_TIMEOUT = env_float("PROVIDER_HTTP_TIMEOUT", 10.0)
@@ -214,12 +324,47 @@ PROVIDER_HTTP_TIMEOUT = env_float("PROVIDER_HTTP_TIMEOUT", 10.0)
 SIGNALS_BATCH_SIZE = int(env("SIGNALS_BATCH_SIZE", "50"))
 SIGNALS_MAX_ATTEMPTS = int(env("SIGNALS_MAX_ATTEMPTS", "8"))
 SIGNALS_PARTNER_NAME = env("SIGNALS_PARTNER_NAME", "Switchboard")
+SIGNALS_TRACKING_MESSAGES = int(env("SIGNALS_TRACKING_MESSAGES", "3"))  # first inbound messages scanned for an ID
+SIGNALS_RETRY_BASE_SECONDS = env_float("SIGNALS_RETRY_BASE_SECONDS", 5.0)
+SIGNALS_RETRY_MAX_SECONDS = env_float("SIGNALS_RETRY_MAX_SECONDS", 3600.0)
+SIGNALS_SENDING_LEASE_SECONDS = env_float("SIGNALS_SENDING_LEASE_SECONDS", 120.0)
 
+LOG_FORMAT = env("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "switchboard.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "switchboard.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # httpx logs full URLs at INFO; provider URLs can carry tokens in query strings (Graph media URLs).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
+# Who may read /metrics besides loopback clients and staff users (the proxy also limits it).
+METRICS_ALLOWED_IPS = [ip for ip in env("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",") if ip]
+
+# Commerce (inbox.commerce, issue 7): orders and reservations.
+COMMERCE_DEFAULT_CURRENCY = env("COMMERCE_DEFAULT_CURRENCY", "USD")
+# Dotted path of the payment provider backend (inbox/commerce/payment_providers/base.py is the interface).
+COMMERCE_PAYMENT_PROVIDER = env(
+    "COMMERCE_PAYMENT_PROVIDER", "inbox.commerce.payment_providers.fake.FakePaymentProvider"
+)
+COMMERCE_FAKE_PAYMENT_SECRET = env("COMMERCE_FAKE_PAYMENT_SECRET", "fake-payments-" + SECRET_KEY)
+COMMERCE_PAYMENT_CALLBACK_TOLERANCE_SECONDS = int(env("COMMERCE_PAYMENT_CALLBACK_TOLERANCE_SECONDS", "300"))
+COMMERCE_HOLD_MINUTES = int(env("COMMERCE_HOLD_MINUTES", "15"))
+# Reminder kind -> minutes before the booking; each is sent at most once per reservation.
+COMMERCE_RESERVATION_REMINDERS = {"24h": 24 * 60, "2h": 120}
+COMMERCE_IMPORT_INLINE_ROWS = int(env("COMMERCE_IMPORT_INLINE_ROWS", "200"))
+
+# Members and access (inbox.access, issue 5): invitation emails. The embedded default prints them to the console.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Switchboard <no-reply@localhost>")
+INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
