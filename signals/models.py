@@ -94,8 +94,19 @@ class AdvertiserAccount(models.Model):
     status_reason = models.CharField(max_length=300, blank=True, default="")
     # A sandbox account posts to Switchboard's own built-in Events API, in-process (see signals.client).
     is_sandbox = models.BooleanField(default=False)
+    # The OAuth grant (integrations.connections) this account came from, when it was connected through OAuth.
+    grant_id = models.PositiveBigIntegerField(null=True, blank=True)
     connected_at = models.DateTimeField(default=timezone.now)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "grant_id"],
+                condition=models.Q(grant_id__isnull=False),
+                name="advertiser_unique_grant",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.event_set_id})"

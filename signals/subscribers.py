@@ -49,7 +49,28 @@ def on_reservation_confirmed(event: events.DomainEvent) -> None:
     )
 
 
+def on_advertiser_connected(event: events.DomainEvent) -> None:
+    from signals.services.accounts import advertiser_attach_grant
+
+    payload = event.payload
+    advertiser_attach_grant(
+        organization_id=event.organization_id,
+        grant_id=payload["grant_id"],
+        advertiser_id=str(payload.get("advertiser_id") or ""),
+        event_set_id=str(payload.get("event_set_id") or ""),
+        access_token_encrypted=payload["access_token_encrypted"],
+    )
+
+
+def on_advertiser_disconnected(event: events.DomainEvent) -> None:
+    from signals.services.accounts import advertiser_detach_grant
+
+    advertiser_detach_grant(organization_id=event.organization_id, grant_id=event.payload["grant_id"])
+
+
 def connect() -> None:
+    events.subscribe("advertiser.connected", on_advertiser_connected, phase=events.IN_TRANSACTION)
+    events.subscribe("advertiser.disconnected", on_advertiser_disconnected, phase=events.IN_TRANSACTION)
     events.subscribe("conversation.opened", on_conversation_opened, phase=events.IN_TRANSACTION)
     events.subscribe("message.received", on_message_received, phase=events.IN_TRANSACTION)
     events.subscribe("order.paid", on_order_paid, phase=events.IN_TRANSACTION)

@@ -85,6 +85,43 @@ def advertiser_reconnect(*, account: AdvertiserAccount) -> None:
     )
 
 
+def advertiser_attach_grant(
+    *,
+    organization_id: int,
+    grant_id: int,
+    advertiser_id: str,
+    event_set_id: str,
+    access_token_encrypted: str,
+) -> AdvertiserAccount:
+    """Connect (or re-point) the account an admin picked on the Connections page after TikTok's OAuth.
+
+    Called inside the transaction that stored the grant, so the account and the grant commit together.
+    """
+    account, _ = AdvertiserAccount.objects.update_or_create(
+        organization_id=organization_id,
+        grant_id=grant_id,
+        defaults={
+            "name": f"TikTok advertiser {advertiser_id}",
+            "advertiser_id": advertiser_id,
+            "event_set_id": event_set_id,
+            "access_token_encrypted": access_token_encrypted,
+            "status": AdvertiserAccount.Status.CONNECTED,
+            "status_reason": "",
+            "connected_at": timezone.now(),
+            "disconnected_at": None,
+            "is_sandbox": False,
+        },
+    )
+    return account
+
+
+def advertiser_detach_grant(*, organization_id: int, grant_id: int) -> int:
+    """The OAuth grant was revoked: stop delivery at once, keep the account's history."""
+    return AdvertiserAccount.objects.filter(organization_id=organization_id, grant_id=grant_id).update(
+        status=AdvertiserAccount.Status.DISCONNECTED, disconnected_at=timezone.now()
+    )
+
+
 def advertiser_mark_needs_reconnection(*, account_id: int, reason: str) -> None:
     AdvertiserAccount.objects.filter(pk=account_id, status=AdvertiserAccount.Status.CONNECTED).update(
         status=AdvertiserAccount.Status.NEEDS_RECONNECTION, status_reason=reason[:300]
