@@ -56,6 +56,13 @@ def outside_standard_window(conversation: Conversation) -> bool:
 def composer_state(conversation: Conversation, *, human: bool = True) -> ComposerState:
     """What may be sent now. ``human=False`` for automated messages, which get no extended window."""
     rules = rules_for(conversation.channel.kind)
+    if conversation.channel.status != "active":
+        reason = {
+            "needs_reauthorization": "This channel needs to be reconnected on the Connections page before you can "
+            "reply.",
+            "disabled": "This channel is disconnected: replies cannot be sent.",
+        }.get(conversation.channel.status, "This channel cannot send right now.")
+        return ComposerState(False, reason, max_text_length=rules.max_text_length)
     closes_at = None
     extended = False
     if rules.reply_window is not None:

@@ -64,3 +64,12 @@ def test_extended_window_is_for_people_only(human_agent_window):
     assert not composer_state(conversation, human=False).can_send
     conversation.last_inbound_at = timezone.now() - timedelta(days=8)
     assert not composer_state(conversation).can_send
+
+
+def test_a_channel_that_needs_reconnecting_refuses_before_the_provider_does():
+    conversation = make_conversation(make_channel(OrganizationFactory()))
+    conversation.channel.status = "needs_reauthorization"
+    state = composer_state(conversation)
+    assert not state.can_send and "reconnected" in state.reason
+    with pytest.raises(ValidationError, match="reconnected"):
+        check_can_send(conversation, "hello")
