@@ -8,8 +8,6 @@ Documentation: https://developers.facebook.com/docs/whatsapp/cloud-api (webhooks
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
 
@@ -20,21 +18,15 @@ from integrations.channels.base import (
     OutboundMessage,
     ProviderResult,
     SendError,
-    WebhookRequest,
 )
-from integrations.meta import webhooks
+from integrations.meta.adapter import GraphAdapter
 from integrations.meta.errors import GraphError, MediaFetchError, send_error
-from integrations.meta.graph import GraphClient
 from integrations.whatsapp.client import MAX_TEXT_LENGTH, WhatsAppClient, build_message_body
 from integrations.whatsapp.parsing import parse_webhook
-from switchboard.http import RetryPolicy
 
 
-class WhatsAppAdapter:
-    """WhatsApp Cloud API. ``base_url``/``api_version``/``timeout`` default to the Meta settings when ``None``.
-
-    ``retry`` and ``sleep`` reach the HTTP client unchanged, so tests can make backoff instant.
-    """
+class WhatsAppAdapter(GraphAdapter):
+    """WhatsApp Cloud API. Constructor, webhook signature and handshake: :class:`GraphAdapter`."""
 
     kind: ClassVar[str] = "whatsapp"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -44,29 +36,6 @@ class WhatsAppAdapter:
         templates=True,  # approved templates are the only way to write after the 24-hour window
         sends_per_second=80,
     )
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_version: str | None = None,
-        timeout: float | None = None,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.base_url = base_url
-        self.api_version = api_version
-        self.timeout = timeout
-        self.retry = retry
-        self.sleep = sleep
-
-    def verify_request(self, request: WebhookRequest, secrets: ChannelSecrets) -> None:
-        """Raise :class:`SignatureInvalid` unless ``X-Hub-Signature-256`` signs the raw body with the app secret."""
-        webhooks.verify_signature(request, secrets.app_secret)
-
-    def verification_challenge(self, request: WebhookRequest, secrets: ChannelSecrets) -> str:
-        """Echo ``hub.challenge`` for a ``subscribe`` with our verify token, else :class:`HandshakeRefused`."""
-        return webhooks.answer_handshake(request, secrets.verify_token)
 
     def parse(self, raw: bytes) -> list[InboundEvent]:
         """Every message and status of every entry and change, in order. Pure; raises only ``ParseError``."""
@@ -80,12 +49,7 @@ class WhatsAppAdapter:
         body = build_message_body(message)
         if not secrets.account_id:
             raise SendError("the channel has no WhatsApp phone number id")
-        try:
-            with self._graph(secrets) as graph:
-                wamid = WhatsAppClient(graph).send_message(secrets.account_id, body)
-        except GraphError as error:
-            raise send_error(error) from error
-        return ProviderResult(external_id=wamid)
+        return self._send_with(secrets, lambda graph: WhatsAppClient(graph).send_message(secrets.account_id, body))
 
     def fetch_media_url(self, secrets: ChannelSecrets, media_id: str) -> tuple[str, str]:
         """``(url, mime_type)`` of a received media object, via ``GET /{version}/{media_id}``.
@@ -100,13 +64,3 @@ class WhatsAppAdapter:
         except GraphError as error:
             mapped = send_error(error)
             raise MediaFetchError(mapped.reason, code=mapped.code, retryable=mapped.retryable) from error
-
-    def _graph(self, secrets: ChannelSecrets) -> GraphClient:
-        return GraphClient(
-            secrets.access_token,
-            base_url=self.base_url,
-            api_version=self.api_version,
-            timeout=self.timeout,
-            retry=self.retry,
-            sleep=self.sleep,
-        )

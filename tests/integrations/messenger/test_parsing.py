@@ -17,6 +17,7 @@ from integrations.channels.base import (
     StatusUpdate,
 )
 from integrations.messenger.adapter import MessengerAdapter
+from tests.integrations.meta.support import only_message
 
 PAGE = "682498302938465"
 PSID = "6783451238412954"
@@ -28,12 +29,6 @@ WATERMARK = datetime(2016, 3, 22, 17, 47, 36, 253000, tzinfo=UTC)  # 14586688562
 def parse(load_payload):
     adapter = MessengerAdapter()
     return lambda name: adapter.parse(load_payload("messenger", name))
-
-
-def only_message(events) -> InboundMessage:
-    assert len(events) == 1
-    assert isinstance(events[0], InboundMessage)
-    return events[0]
 
 
 def test_text(parse):

@@ -1,4 +1,7 @@
-"""MessengerAdapter.send against the fake Graph API on loopback."""
+"""MessengerAdapter.send against the fake Graph API on loopback: bodies, tags, refusals, Graph error codes.
+
+Retries, timeouts, token and settings defaults (shared with WhatsApp): ``tests/integrations/meta/test_send.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,7 @@ import pytest
 
 from integrations.channels.base import Attachment, ChannelSecrets, OutboundMessage, ProviderResult, SendError
 from integrations.messenger.adapter import MessengerAdapter
-from switchboard.http import RetryPolicy
-
-from .conftest import FAST_RETRY, TOKEN
+from tests.integrations.meta.support import TOKEN, fast_adapter
 
 PAGE = "682498302938465"
 PSID = "6783451238412954"
@@ -17,8 +18,7 @@ SECRETS = ChannelSecrets(account_id=PAGE, access_token=TOKEN)
 
 @pytest.fixture
 def adapter(graph_api, sleeps) -> MessengerAdapter:
-    return MessengerAdapter(base_url=graph_api.base_url, api_version="v21.0", timeout=2.0, retry=FAST_RETRY,
-                            sleep=sleeps.append)
+    return fast_adapter(MessengerAdapter, graph_api, sleeps)
 
 
 def test_text_reply_is_sent_as_response(adapter, graph_api):
@@ -68,30 +68,6 @@ def test_invalid_messages_are_refused_before_any_call(adapter, graph_api, messag
     assert graph_api.requests == []
 
 
-def test_429_then_success_is_retried(adapter, graph_api, sleeps):
-    graph_api.fail_next(429)
-    assert adapter.send(SECRETS, OutboundMessage(customer_id=PSID, text="hi")).external_id.startswith("m_")
-    assert len(graph_api.requests) == 2
-    assert len(sleeps) == 1
-
-
-def test_5xx_every_time_is_a_retryable_send_error(adapter, graph_api):
-    graph_api.fail_next(503, times=3)
-    with pytest.raises(SendError, match="HTTP 503") as caught:
-        adapter.send(SECRETS, OutboundMessage(customer_id=PSID, text="hi"))
-    assert caught.value.retryable is True
-    assert len(graph_api.requests) == 3
-
-
-def test_timeout_is_a_retryable_send_error(graph_api):
-    adapter = MessengerAdapter(base_url=graph_api.base_url, api_version="v21.0", timeout=0.05,
-                               retry=RetryPolicy(attempts=2, base_delay=0.0005, max_delay=0.001), sleep=lambda s: None)
-    graph_api.delay_next(0.3, times=2)
-    with pytest.raises(SendError, match="did not answer in time") as caught:
-        adapter.send(SECRETS, OutboundMessage(customer_id=PSID, text="hi"))
-    assert caught.value.retryable is True
-
-
 @pytest.mark.parametrize(
     ("code", "subcode", "reason", "retryable", "attempts"),
     [
@@ -109,16 +85,3 @@ def test_graph_errors_become_agent_reasons(adapter, graph_api, code, subcode, re
         adapter.send(SECRETS, OutboundMessage(customer_id=PSID, text="hi"))
     assert (caught.value.reason, caught.value.retryable) == (reason, retryable)
     assert len(graph_api.requests) == attempts
-
-
-def test_wrong_token_gets_401_and_the_token_reason(adapter, graph_api):
-    with pytest.raises(SendError, match="access token invalid or expired"):
-        adapter.send(ChannelSecrets(account_id=PAGE, access_token="revoked"),
-                     OutboundMessage(customer_id=PSID, text="hi"))
-
-
-def test_defaults_come_from_settings(graph_api, settings):
-    settings.META_GRAPH_API_BASE = graph_api.base_url
-    settings.META_GRAPH_API_VERSION = "v21.0"
-    MessengerAdapter().send(SECRETS, OutboundMessage(customer_id=PSID, text="hi"))
-    assert graph_api.requests[0].path == f"/v21.0/{PAGE}/messages"

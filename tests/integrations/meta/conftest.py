@@ -1,34 +1,4 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from switchboard.http import RetryPolicy
-from tests.fakes.graph import FakeGraphAPI
-
-TOKEN = "EAAG-test-token"
-# Three attempts with sub-millisecond backoff: retries are exercised without slowing the suite.
-FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.0005, max_delay=0.001)
-
-
-@pytest.fixture(scope="package")
-def graph_server() -> Iterator[FakeGraphAPI]:
-    # One server per package: stopping one takes up to half a second (serve_forever's poll interval).
-    fake = FakeGraphAPI(token=TOKEN).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def graph_api(graph_server: FakeGraphAPI) -> FakeGraphAPI:
-    graph_server.reset()
-    return graph_server
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    """Backoff delays the HTTP client asked for, instead of sleeping."""
-    return []
+# Re-exported here so that pytest registers them for this package (and this package gets its own fake server).
+from tests.integrations.meta.support import graph_api, graph_server, load_payload, sleeps  # noqa: F401

@@ -6,8 +6,7 @@ import pytest
 
 from integrations.meta.errors import GraphError
 from integrations.meta.graph import GraphClient
-
-from .conftest import FAST_RETRY, TOKEN
+from tests.integrations.meta.support import FAST_RETRY, TOKEN
 
 
 def client(fake, sleeps, **kwargs) -> GraphClient:

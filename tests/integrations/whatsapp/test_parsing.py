@@ -8,6 +8,7 @@ import pytest
 
 from integrations.channels.base import Attachment, Ignored, InboundMessage, ParseError, Referral, StatusUpdate
 from integrations.whatsapp.adapter import WhatsAppAdapter
+from tests.integrations.meta.support import only_message
 
 PNID = "106540352242922"
 WA = "16505551234"
@@ -18,12 +19,6 @@ SENT_AT = datetime(2025, 6, 8, 20, 59, 43, tzinfo=UTC)  # "1749416383"
 def parse(load_payload):
     adapter = WhatsAppAdapter()
     return lambda name: adapter.parse(load_payload("whatsapp", name))
-
-
-def only_message(events) -> InboundMessage:
-    assert len(events) == 1
-    assert isinstance(events[0], InboundMessage)
-    return events[0]
 
 
 def test_text(parse):

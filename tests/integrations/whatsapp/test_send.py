@@ -1,4 +1,7 @@
-"""WhatsAppAdapter.send and fetch_media_url against the fake Graph API on loopback."""
+"""WhatsAppAdapter.send and fetch_media_url against the fake Graph API on loopback.
+
+Retries, timeouts, token and settings defaults (shared with Messenger): ``tests/integrations/meta/test_send.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,7 @@ import pytest
 from integrations.channels.base import Attachment, ChannelSecrets, OutboundMessage, ProviderResult, SendError
 from integrations.meta.errors import MediaFetchError
 from integrations.whatsapp.adapter import WhatsAppAdapter
-from switchboard.http import RetryPolicy
-
-from .conftest import FAST_RETRY, TOKEN
+from tests.integrations.meta.support import TOKEN, fast_adapter
 
 PNID = "106540352242922"
 SECRETS = ChannelSecrets(account_id=PNID, access_token=TOKEN)
@@ -18,8 +19,7 @@ TO = "16505551234"
 
 @pytest.fixture
 def adapter(graph_api, sleeps) -> WhatsAppAdapter:
-    return WhatsAppAdapter(base_url=graph_api.base_url, api_version="v21.0", timeout=2.0, retry=FAST_RETRY,
-                           sleep=sleeps.append)
+    return fast_adapter(WhatsAppAdapter, graph_api, sleeps)
 
 
 def test_text_is_sent_with_the_documented_shape(adapter, graph_api):
@@ -88,32 +88,6 @@ def test_text_of_exactly_4096_characters_is_sent(adapter, graph_api):
     assert len(graph_api.sent[0]["text"]["body"]) == 4096
 
 
-def test_429_then_success_is_retried(adapter, graph_api, sleeps):
-    graph_api.fail_next(429, headers={"Retry-After": "0"})
-    result = adapter.send(SECRETS, OutboundMessage(customer_id=TO, text="hi"))
-    assert result.external_id.startswith("wamid.")
-    assert len(graph_api.requests) == 2
-    assert len(sleeps) == 1
-
-
-def test_500_every_time_is_a_retryable_send_error(adapter, graph_api, sleeps):
-    graph_api.fail_next(500, times=3)
-    with pytest.raises(SendError) as caught:
-        adapter.send(SECRETS, OutboundMessage(customer_id=TO, text="hi"))
-    assert caught.value.retryable is True
-    assert "HTTP 500" in caught.value.reason
-    assert len(graph_api.requests) == 3
-
-
-def test_timeout_is_a_retryable_send_error(graph_api):
-    adapter = WhatsAppAdapter(base_url=graph_api.base_url, api_version="v21.0", timeout=0.05,
-                              retry=RetryPolicy(attempts=2, base_delay=0.0005, max_delay=0.001), sleep=lambda s: None)
-    graph_api.delay_next(0.3, times=2)
-    with pytest.raises(SendError, match="did not answer in time") as caught:
-        adapter.send(SECRETS, OutboundMessage(customer_id=TO, text="hi"))
-    assert caught.value.retryable is True
-
-
 @pytest.mark.parametrize(
     ("code", "reason", "retryable", "attempts"),
     [
@@ -132,23 +106,10 @@ def test_graph_errors_become_agent_reasons(adapter, graph_api, code, reason, ret
     assert len(graph_api.requests) == attempts
 
 
-def test_wrong_token_is_reported_as_such(adapter, graph_api):
-    with pytest.raises(SendError, match="access token invalid or expired"):
-        adapter.send(ChannelSecrets(account_id=PNID, access_token="stale"), OutboundMessage(customer_id=TO, text="x"))
-    assert graph_api.requests[0].headers["authorization"] == "Bearer stale"
-
-
 def test_channel_without_phone_number_id_is_refused(adapter, graph_api):
     with pytest.raises(SendError, match="phone number id"):
         adapter.send(ChannelSecrets(access_token=TOKEN), OutboundMessage(customer_id=TO, text="x"))
     assert graph_api.requests == []
-
-
-def test_defaults_come_from_settings(graph_api, settings):
-    settings.META_GRAPH_API_BASE = graph_api.base_url
-    settings.META_GRAPH_API_VERSION = "v21.0"
-    WhatsAppAdapter().send(SECRETS, OutboundMessage(customer_id=TO, text="hi"))
-    assert graph_api.requests[0].path == f"/v21.0/{PNID}/messages"
 
 
 def test_fetch_media_url(adapter, graph_api):
