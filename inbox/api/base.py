@@ -19,6 +19,8 @@ READ = ["conversations:read"]
 WRITE = ["conversations:write"]
 # Third-party apps (OAuth tokens) may read conversations and change them; agent-only views declare nothing.
 CONVERSATION_SCOPES = {"GET": READ, "POST": WRITE, "PATCH": WRITE, "PUT": WRITE, "DELETE": WRITE}
+# What POST /api/v1/conversations/bulk/ can do (the schema's BulkActionEnum, see SPECTACULAR_SETTINGS).
+BULK_ACTIONS = ("status", "assign", "priority", "label", "unlabel")
 
 
 class InboxAPIView(APIView):

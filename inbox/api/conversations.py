@@ -7,13 +7,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inbox import channel_rules, filters, selectors
+from inbox.api import schema as docs
 from inbox.api.base import (
+    BULK_ACTIONS,
     CONVERSATION_SCOPES,
     InboxAPIView,
     filter_param,
@@ -61,7 +64,21 @@ class ReplySerializer(serializers.Serializer):
     after_message_id = serializers.IntegerField(required=False, min_value=0)
 
 
+class MessageListSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True, help_text="At most 200 messages (newer than `after`), oldest first.")
+
+
+class ReplyAnswerSerializer(MessageSerializer):
+    warning = serializers.CharField(
+        required=False, help_text="With after_message_id: non-empty when someone else replied in between."
+    )
+
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "warning"]
+
+
 conversation_data = selectors.conversation_detail_dict
+TAGS = ["conversations"]
 
 
 class ConversationList(InboxAPIView):
@@ -69,6 +86,21 @@ class ConversationList(InboxAPIView):
 
     required_scopes = CONVERSATION_SCOPES
 
+    @extend_schema(
+        operation_id="v1_conversations_list",
+        tags=TAGS,
+        summary="List conversations",
+        description="The conversations you may see that match `filter`, newest activity first, a page at a time "
+        "(keyset pagination: follow `next` or pass `next_cursor` as `cursor`).",
+        parameters=[
+            docs.FILTER_PARAMETER,
+            docs.STATUS_PARAMETER,
+            docs.CURSOR_PARAMETER,
+            docs.LIMIT_PARAMETER,
+            docs.IDS_PARAMETER,
+        ],
+        responses={200: docs.ConversationPageSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         document = filter_param(request)
         try:
@@ -103,12 +135,25 @@ class ConversationDetail(InboxAPIView):
 
     required_scopes = CONVERSATION_SCOPES
 
+    @extend_schema(
+        tags=TAGS,
+        summary="One conversation",
+        description="The conversation and its `composer`: whether a reply may be sent now, and until when.",
+        responses={200: docs.ConversationDetailSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         data = conversation_data(conversation)
         data["composer"] = channel_rules.composer_state(conversation).__dict__
         return Response(data)
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Change a conversation's status, priority or assignment",
+        description="Any other field answers 400. Answers the conversation as GET does.",
+        request=docs.ConversationChangeSerializer,
+        responses={200: docs.ConversationDetailSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def patch(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         data = request.data
@@ -167,6 +212,12 @@ def _assignment(data: Any, organization_id: int) -> dict[str, Any]:
 class ConversationMessages(InboxAPIView):
     required_scopes = CONVERSATION_SCOPES
 
+    @extend_schema(
+        tags=TAGS,
+        summary="A conversation's messages",
+        parameters=[docs.AFTER_PARAMETER],
+        responses={200: MessageListSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         try:
@@ -176,6 +227,14 @@ class ConversationMessages(InboxAPIView):
         messages = selectors.message_list(conversation=conversation, after_id=after)
         return Response({"results": MessageSerializer(messages, many=True).data})
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Reply to the customer",
+        description="Queues the reply for sending on the conversation's channel (its `status` tells how it went). "
+        "400 when the channel's rules do not allow a reply now (see the conversation's `composer`).",
+        request=ReplySerializer,
+        responses={201: ReplyAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         serializer = ReplySerializer(data=request.data)
@@ -196,6 +255,12 @@ class ConversationMessages(InboxAPIView):
 class ConversationRead(InboxAPIView):
     required_scopes = CONVERSATION_SCOPES
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Mark a conversation read (for you)",
+        request=None,
+        responses={204: None, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         conversation_services.conversation_mark_read(conversation=conversation, user=request.user)
@@ -206,13 +271,26 @@ class ConversationLabels(InboxAPIView):
     """``POST {"label_id": 3}`` puts a label on; ``DELETE .../labels/3/`` takes it off."""
 
     required_scopes = CONVERSATION_SCOPES
+    schema = docs.ConversationLabelsSchema()
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Put a label on a conversation",
+        request=docs.LabelApplySerializer,
+        responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         label = get_object(Label, request, request.data.get("label_id"), conversation.organization_id, "label")
         label_services.label_apply(user=request.user, conversation=conversation, label=label)
         return Response(conversation_data(get_conversation(request, conversation_id)))
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Take a label off a conversation",
+        request=None,
+        responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def delete(self, request: Request, conversation_id: int, label_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         label = get_object(Label, request, label_id, conversation.organization_id, "label")
@@ -223,11 +301,23 @@ class ConversationLabels(InboxAPIView):
 class ConversationNotes(InboxAPIView):
     """Private notes: ``GET`` the conversation's notes, ``POST {"body": "... @ana"}`` adds one."""
 
+    @extend_schema(
+        tags=TAGS,
+        summary="A conversation's private notes",
+        responses={200: docs.NoteListSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         notes = conversation.notes.select_related("author").prefetch_related("mentions").order_by("id")
         return Response({"results": [selectors.note_as_dict(n) for n in notes]})
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Add a private note",
+        description="Only agents see notes; the users mentioned with @username are notified.",
+        request=docs.NoteCreateSerializer,
+        responses={201: docs.NoteSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
         body = request.data.get("body")
@@ -235,9 +325,6 @@ class ConversationNotes(InboxAPIView):
             raise ValidationError({"body": "expected the note's text"})
         note = note_services.note_add(user=request.user, conversation=conversation, body=body)
         return Response(selectors.note_as_dict(note), status=status.HTTP_201_CREATED)
-
-
-BULK_ACTIONS = ("status", "assign", "priority", "label", "unlabel")
 
 
 class ConversationBulk(InboxAPIView):
@@ -248,6 +335,13 @@ class ConversationBulk(InboxAPIView):
 
     required_scopes = {"POST": ["conversations:write"]}
 
+    @extend_schema(
+        tags=TAGS,
+        summary="Change many conversations at once",
+        description="Only the selected conversations you may see (and change) are changed; `changed` says how many.",
+        request=docs.BulkSerializer,
+        responses={200: docs.BulkAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+    )
     def post(self, request: Request) -> Response:
         data = request.data
         ids = int_list(data.get("ids"), "ids")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from inbox import permissions, realtime, search, selectors
+from inbox.api import schema as docs
 from inbox.api.base import InboxAPIView, get_conversation, get_object, optional_int
 from inbox.models import CannedReply, Label, Notification, SavedView, Team
 from inbox.services import canned as canned_services
@@ -27,13 +29,26 @@ def _text(data: Any, name: str, required: bool = True) -> str | None:
     return value
 
 
+LABELS = ["labels"]
+CANNED = ["canned replies"]
+VIEWS = ["saved views"]
+WRITE_ERRORS = {**docs.ERRORS, **docs.NOT_FOUND}
+
+
 class LabelList(InboxAPIView):
     required_scopes = {"GET": ["conversations:read"]}
 
+    @extend_schema(tags=LABELS, summary="The organization's labels", responses={200: docs.LabelListSerializer})
     def get(self, request: Request) -> Response:
         labels = Label.objects.filter(organization_id=self.membership(request).organization_id)
         return Response({"results": [selectors.label_as_dict(label) for label in labels]})
 
+    @extend_schema(
+        tags=LABELS,
+        summary="Create a label (owners and admins)",
+        request=docs.LabelCreateSerializer,
+        responses={201: docs.LabelSerializer, **docs.ERRORS},
+    )
     def post(self, request: Request) -> Response:
         label = label_services.label_create(
             user=request.user,
@@ -49,6 +64,12 @@ class LabelDetail(InboxAPIView):
     def _label(self, request: Request, label_id: int) -> Label:
         return get_object(Label, request, label_id, self.membership(request).organization_id, "label")
 
+    @extend_schema(
+        tags=LABELS,
+        summary="Change a label (owners and admins)",
+        request=docs.LabelChangeSerializer,
+        responses={200: docs.LabelSerializer, **WRITE_ERRORS},
+    )
     def patch(self, request: Request, label_id: int) -> Response:
         label = label_services.label_update(
             user=request.user,
@@ -59,6 +80,13 @@ class LabelDetail(InboxAPIView):
         )
         return Response(selectors.label_as_dict(label))
 
+    @extend_schema(
+        tags=LABELS,
+        summary="Delete a label (owners and admins)",
+        description="It comes off every conversation that had it.",
+        request=None,
+        responses={204: None, **WRITE_ERRORS},
+    )
     def delete(self, request: Request, label_id: int) -> Response:
         label_services.label_delete(user=request.user, label=self._label(request, label_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -69,6 +97,12 @@ def canned_as_dict(canned: CannedReply) -> dict[str, Any]:
 
 
 class CannedReplyList(InboxAPIView):
+    @extend_schema(
+        tags=CANNED,
+        summary="The organization's canned replies",
+        parameters=[docs.CANNED_QUERY_PARAMETER],
+        responses={200: docs.CannedReplyListSerializer},
+    )
     def get(self, request: Request) -> Response:
         replies = CannedReply.objects.filter(organization_id=self.membership(request).organization_id)
         query = request.query_params.get("q", "").lstrip("/")
@@ -78,6 +112,12 @@ class CannedReplyList(InboxAPIView):
             {"results": [canned_as_dict(c) for c in replies[:50]], "variables": canned_services.known_variables()}
         )
 
+    @extend_schema(
+        tags=CANNED,
+        summary="Create a canned reply",
+        request=docs.CannedReplyCreateSerializer,
+        responses={201: docs.CannedReplySerializer, **docs.ERRORS},
+    )
     def post(self, request: Request) -> Response:
         canned = canned_services.canned_reply_create(
             user=request.user,
@@ -92,6 +132,12 @@ class CannedReplyDetail(InboxAPIView):
     def _canned(self, request: Request, canned_id: int) -> CannedReply:
         return get_object(CannedReply, request, canned_id, self.membership(request).organization_id, "canned reply")
 
+    @extend_schema(
+        tags=CANNED,
+        summary="Change a canned reply (its author or an admin)",
+        request=docs.CannedReplyChangeSerializer,
+        responses={200: docs.CannedReplySerializer, **WRITE_ERRORS},
+    )
     def patch(self, request: Request, canned_id: int) -> Response:
         canned = canned_services.canned_reply_update(
             user=request.user,
@@ -101,6 +147,12 @@ class CannedReplyDetail(InboxAPIView):
         )
         return Response(canned_as_dict(canned))
 
+    @extend_schema(
+        tags=CANNED,
+        summary="Delete a canned reply (its author or an admin)",
+        request=None,
+        responses={204: None, **WRITE_ERRORS},
+    )
     def delete(self, request: Request, canned_id: int) -> Response:
         canned_services.canned_reply_delete(user=request.user, canned=self._canned(request, canned_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -109,6 +161,12 @@ class CannedReplyDetail(InboxAPIView):
 class CannedReplyRender(InboxAPIView):
     """``GET .../canned-replies/<id>/render/?conversation=<id>``: the text with its variables filled in."""
 
+    @extend_schema(
+        tags=CANNED,
+        summary="A canned reply filled in for a conversation",
+        parameters=[docs.CANNED_CONVERSATION_PARAMETER],
+        responses={200: docs.CannedReplyRenderSerializer, **WRITE_ERRORS},
+    )
     def get(self, request: Request, canned_id: int) -> Response:
         canned = get_object(CannedReply, request, canned_id, self.membership(request).organization_id, "canned reply")
         try:
@@ -142,10 +200,21 @@ def _team(request: Request, organization_id: int) -> Team | None:
 
 
 class SavedViewList(InboxAPIView):
+    @extend_schema(
+        tags=VIEWS,
+        summary="Your saved views and the built-in ones",
+        responses={200: docs.SavedViewListSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         views = view_services.saved_views_visible(request.user)
         return Response({"results": [view_as_dict(v) for v in views], "builtin": selectors.BUILTIN_VIEWS})
 
+    @extend_schema(
+        tags=VIEWS,
+        summary="Save a view",
+        request=docs.SavedViewCreateSerializer,
+        responses={201: docs.SavedViewSerializer, **docs.ERRORS},
+    )
     def post(self, request: Request) -> Response:
         membership = self.membership(request)
         view = view_services.saved_view_create(
@@ -164,6 +233,12 @@ class SavedViewDetail(InboxAPIView):
             raise NotFound("No such view.")
         return view
 
+    @extend_schema(
+        tags=VIEWS,
+        summary="Change a saved view",
+        request=docs.SavedViewChangeSerializer,
+        responses={200: docs.SavedViewSerializer, **WRITE_ERRORS},
+    )
     def patch(self, request: Request, view_id: int) -> Response:
         view = self._view(request, view_id)
         changes: dict[str, Any] = {}
@@ -178,6 +253,7 @@ class SavedViewDetail(InboxAPIView):
         view = view_services.saved_view_update(user=request.user, view=view, **changes)
         return Response(view_as_dict(view))
 
+    @extend_schema(tags=VIEWS, summary="Delete a saved view", request=None, responses={204: None, **WRITE_ERRORS})
     def delete(self, request: Request, view_id: int) -> Response:
         view_services.saved_view_delete(user=request.user, view=self._view(request, view_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -186,6 +262,11 @@ class SavedViewDetail(InboxAPIView):
 class SavedViewCounts(InboxAPIView):
     """Counts for the sidebar: ``{"counts": {"mine": 3, "view-12": 40, ...}, "cap": 1000}``."""
 
+    @extend_schema(
+        tags=VIEWS,
+        summary="How many conversations each view holds",
+        responses={200: docs.SavedViewCountsSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         views = list(view_services.saved_views_visible(request.user))
         return Response({"counts": selectors.view_counts(user=request.user, views=views), "cap": 1000})
@@ -196,17 +277,25 @@ class Search(InboxAPIView):
 
     required_scopes = {"GET": ["conversations:read"]}
 
+    @extend_schema(
+        tags=["search"],
+        summary="Search messages and contacts",
+        parameters=[docs.SEARCH_QUERY_PARAMETER],
+        responses={200: docs.SearchSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()
         if not query:
             raise ValidationError({"q": "type something to search for"})
         if len(query) > 200:
             raise ValidationError({"q": "at most 200 characters"})
-        visible = permissions.visible_conversations(request.user)
+        membership = permissions.active_membership(request.user)
+        visible = permissions.conversations_visible_to(membership)
+        pii = permissions.membership_has_permission(membership, "see_contact_pii")
         return Response(
             {
                 "messages": search.search_messages(conversations=visible, text=query),
-                "contacts": search.search_contacts(conversations=visible, text=query),
+                "contacts": search.search_contacts(conversations=visible, text=query, include_pii=pii),
             }
         )
 
@@ -214,6 +303,14 @@ class Search(InboxAPIView):
 class EventsSince(InboxAPIView):
     """``GET /api/v1/events/?since=<seq>``: what a reconnecting browser missed (or ``reset: true``)."""
 
+    @extend_schema(
+        tags=["events"],
+        summary="Live events missed since a sequence number",
+        description="What a reconnecting browser missed on the websocket. When `reset` is true the log does not "
+        "reach back that far (or too much was missed): reload instead.",
+        parameters=[docs.SINCE_PARAMETER],
+        responses={200: docs.EventsSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         membership = self.membership(request)
         try:
@@ -230,12 +327,23 @@ class EventsSince(InboxAPIView):
 
 
 class NotificationList(InboxAPIView):
+    @extend_schema(
+        tags=["notifications"],
+        summary="Your newest notifications",
+        responses={200: docs.NotificationListSerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         notifications = (
             Notification.objects.filter(user=request.user).select_related("actor", "note").order_by("-id")[:50]
         )
         return Response({"results": [note_services.notification_as_dict(n) for n in notifications]})
 
+    @extend_schema(
+        tags=["notifications"],
+        summary="Mark notifications read",
+        request=docs.NotificationMarkSerializer,
+        responses={200: docs.NotificationMarkedSerializer, **docs.ERRORS},
+    )
     def post(self, request: Request) -> Response:
         """``POST {"ids": [..]}`` (or ``{}`` for all) marks notifications read."""
         ids = request.data.get("ids")
@@ -247,5 +355,10 @@ class NotificationList(InboxAPIView):
 class Directory(InboxAPIView):
     """Members, teams and labels of the organization (menus and @mention completion)."""
 
+    @extend_schema(
+        tags=["directory"],
+        summary="Members, teams and labels of your organization",
+        responses={200: docs.DirectorySerializer, **docs.ERRORS},
+    )
     def get(self, request: Request) -> Response:
         return Response(selectors.organization_directory(membership=self.membership(request)))
