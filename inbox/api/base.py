@@ -32,7 +32,8 @@ class InboxAPIView(APIView):
         return super().handle_exception(exc)
 
     def membership(self, request: Request) -> Membership:
-        membership = permissions.active_membership(request.user)
+        # An OAuth token is granted for one organization; other callers act in their first one.
+        membership = permissions.active_membership(request.user, getattr(request, "oauth_organization_id", None))
         if membership is None:
             raise PermissionDenied("You are not a member of any organization.")
         return membership
