@@ -23,33 +23,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # of the session, and Django's async_to_sync (every broadcast) refuses to run under it.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
     for item in items:
-        if item.get_closest_marker("services") and not ON_SERVICES:
-            if CI:
-                item.add_marker(pytest.mark.usefixtures("_fail_missing_services"))
-            else:
-                item.add_marker(
-                    pytest.mark.skip(
-                        reason="needs PostgreSQL and Redis (DATABASE_URL=postgres://..., REDIS_URL); `make test` uses "
-                        "them when they answer on loopback, and CI=true turns this skip into a failure"
-                    )
-                )
-        if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
-            if CI:
-                item.add_marker(pytest.mark.usefixtures("_fail_missing_browser"))
-            else:
-                item.add_marker(
-                    pytest.mark.skip(reason=f"{CHROMIUM} is not installed (`make test` installs it as root)")
-                )
+        if item.get_closest_marker("services") and not ON_SERVICES and not CI:
+            item.add_marker(pytest.mark.skip(
+                reason="needs PostgreSQL and Redis (DATABASE_URL=postgres://..., REDIS_URL); `make test` uses them "
+                       "when they answer on loopback, and CI=true turns this skip into a failure"))
+        if item.get_closest_marker("browser") and not shutil.which(CHROMIUM) and not CI:
+            item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed (`make test` installs it as root)"))
 
 
-@pytest.fixture
-def _fail_missing_services() -> None:
-    pytest.fail("CI=true: this test needs PostgreSQL and Redis, which are not configured")
-
-
-@pytest.fixture
-def _fail_missing_browser() -> None:
-    pytest.fail(f"CI=true: {CHROMIUM} is missing")
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """With CI=true a missing service or browser fails the test instead of skipping it."""
+    if CI and item.get_closest_marker("services") and not ON_SERVICES:
+        pytest.fail("CI=true: this test needs PostgreSQL and Redis, which are not configured")
+    if CI and item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        pytest.fail(f"CI=true: {CHROMIUM} is missing")
 
 
 @pytest.fixture(autouse=True)
