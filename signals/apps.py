@@ -7,7 +7,9 @@ class SignalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from signals import filters, subscribers
+        from signals import filters, metrics, subscribers
+        from switchboard.observability import register_metrics
 
         subscribers.connect()
         filters.connect()
+        register_metrics(metrics.outbox_metrics)

@@ -27,6 +27,7 @@ def test_metrics_are_for_operators_only(client: Client):
     assert response.status_code == 200
     text = response.content.decode()
     assert "switchboard_webhooks_rejected" in text and "switchboard_ingest_lag_seconds" in text
+    assert 'switchboard_signal_events{status="pending"} 0.0' in text
 
 
 def test_request_id_is_kept_from_the_proxy_or_made(client: Client):
