@@ -71,10 +71,18 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in self.RESERVED})
+        entry.update({k: _loggable(v) for k, v in vars(record).items() if k not in self.RESERVED})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def _loggable(value: Any) -> Any:
+    """An ``extra`` value as it may be logged. A request (``django.request`` adds one to every 4xx/5xx record)
+    shows its method and path only: its query string can carry tokens (``hub.verify_token``, OAuth codes)."""
+    if isinstance(value, HttpRequest):
+        return f"{value.method} {value.path}"
+    return value
 
 
 def connect_celery_request_ids() -> None:
@@ -242,3 +250,28 @@ def queue_depth_metrics() -> Iterable[Metric]:
 
 
 register_metrics(queue_depth_metrics)
+
+
+# -- the operators' page --------------------------------------------------------------------------------------
+
+
+def _samples() -> list[tuple[str, str, float]]:
+    """Every metric sample as (name, labels, value), for people without Prometheus."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    rows = []
+    for family in text_string_to_metric_families(render_metrics().decode()):
+        for sample in family.samples:
+            labels = ", ".join(f"{key}={value}" for key, value in sorted(sample.labels.items()))
+            rows.append((sample.name, labels, sample.value))
+    return rows
+
+
+def system_page(request: HttpRequest) -> HttpResponse:
+    """Health and queue figures for staff operators (the same as /health/ready and /metrics)."""
+    from django.shortcuts import render
+
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return render(request, "system/forbidden.html", status=403)
+    is_ready, checks = readiness()
+    return render(request, "system/index.html", {"ready": is_ready, "checks": checks, "samples": _samples()})

@@ -70,3 +70,15 @@ def test_a_single_instance_task_never_runs_twice_at_once():
     assert overlaps == [] and len(runs) == 1
     assert sorted(results, key=str) == [None, None, None, "ran"]
     assert sweep() == "ran"  # the lock is released afterwards
+
+
+def test_the_system_page_shows_health_and_figures_to_staff_only(client: Client):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(is_staff=True)
+    agent = UserFactory()
+    client.force_login(agent)
+    assert client.get("/system/").status_code == 403
+    client.force_login(operator)
+    page = client.get("/system/").content.decode()
+    assert "Readiness" in page and "switchboard_ingest_lag_seconds" in page
