@@ -49,6 +49,17 @@ def on_reservation_confirmed(event: events.DomainEvent) -> None:
     )
 
 
+def on_conversation_updated(event: events.DomainEvent) -> None:
+    conversation = event.payload.get("conversation") or {}
+    labels = conversation.get("labels")
+    if labels and conversation.get("id"):
+        outbox.conversation_labels_applied(
+            organization_id=event.organization_id,
+            conversation_id=conversation["id"],
+            label_names=[label.get("name", "") for label in labels],
+        )
+
+
 def on_advertiser_connected(event: events.DomainEvent) -> None:
     from signals.services.accounts import advertiser_attach_grant
 
@@ -74,4 +85,5 @@ def connect() -> None:
     events.subscribe("conversation.opened", on_conversation_opened, phase=events.IN_TRANSACTION)
     events.subscribe("message.received", on_message_received, phase=events.IN_TRANSACTION)
     events.subscribe("order.paid", on_order_paid, phase=events.IN_TRANSACTION)
+    events.subscribe("conversation.updated", on_conversation_updated, phase=events.IN_TRANSACTION)
     events.subscribe("reservation.confirmed", on_reservation_confirmed, phase=events.IN_TRANSACTION)

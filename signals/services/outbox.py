@@ -217,6 +217,30 @@ def conversation_raise_flags(*, organization_id: int, conversation_id: int, text
     return written
 
 
+def conversation_labels_applied(*, organization_id: int, conversation_id: int, label_names: Iterable[str]) -> int:
+    """Events of the "label applied" rules for labels the conversation carries; once per conversation and label
+    (the deterministic event id makes a label applied again, or seen again on a later update, a no-op)."""
+    names = sorted({name for name in label_names if name})
+    if not names:
+        return 0
+    rules = _rules(organization_id, Trigger.LABEL_APPLIED)
+    if not rules:
+        return 0
+    facts = _conversation_facts(conversation_id) or {}
+    conversation = {
+        "id": conversation_id,
+        "tracking_id": facts.get("tracking_id", ""),
+        "ttclid": _ttclid_of(conversation_id) if facts.get("tracking_id") else "",
+        "identity_external_id": facts.get("identity__external_id", ""),
+    }
+    written = 0
+    for name in names:
+        matching = [rule for rule in rules if rule.flag in ("", name)]
+        written += _write(organization_id=organization_id, conversation=conversation, trigger=Trigger.LABEL_APPLIED,
+                          key=f"label:{name}", rules=matching)
+    return written
+
+
 def commerce_event_record(*, organization_id: int, trigger: str, payload: Mapping[str, Any]) -> int:
     """``order.paid`` / ``reservation.confirmed``: accepts ``conversation_id``, ``value``, ``currency`` and an
     ``order_id``/``reservation_id`` (top level or inside ``order``/``reservation``) when present."""
