@@ -25,7 +25,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
+        if await database_sync_to_async(permissions.active_membership)(user) is None:
+            await self.close(code=4403)  # deactivated, or of no organization (issue 5)
+            return
         self.channel_ids: list[int] = await database_sync_to_async(permissions.visible_channel_ids)(user)
+        # Access (issue 5): when teams, "only assigned to me" or a custom role narrow what the user sees below
+        # whole channels, each event's conversation is checked against the policy before it is relayed.
+        self.per_conversation = await database_sync_to_async(self._needs_per_conversation_check)()
+        self.relayed_conversations: set[int] = set()
         self.groups_joined = [channel_group(c) for c in self.channel_ids] + [user_group(user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -83,8 +90,43 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             channel_group(channel_id), {"type": "inbox.event", "event": "presence", "payload": payload}
         )
 
+    def _needs_per_conversation_check(self) -> bool:
+        return permissions.sees_per_conversation(permissions.active_membership(self.user))
+
+    def _can_see(self, conversation_id: int) -> bool:
+        return permissions.visible_conversations(self.user).filter(pk=conversation_id).exists()
+
+    async def access_revoked(self, message: dict[str, Any]) -> None:
+        """The member was deactivated (``inbox.access.services.sessions``): close at once."""
+        await self.close(code=4403)
+
     async def inbox_event(self, message: dict[str, Any]) -> None:
+        if getattr(self, "per_conversation", False):
+            conversation_id = conversation_id_of(message["payload"])
+            if conversation_id is not None and not await database_sync_to_async(self._can_see)(conversation_id):
+                if conversation_id in self.relayed_conversations:  # it was on this screen: tell it to go away
+                    self.relayed_conversations.discard(conversation_id)
+                    hidden = {"event": "conversation.hidden", "payload": {"conversation_id": conversation_id}}
+                    await self.send_json(hidden)
+                return
+            if conversation_id is not None:
+                self.relayed_conversations.add(conversation_id)
         data = {"event": message["event"], "payload": message["payload"]}
         if message.get("seq") is not None:
             data["seq"] = message["seq"]
         await self.send_json(data)
+
+
+def conversation_id_of(payload: Any) -> int | None:
+    """The conversation an event is about, whatever its shape (message, note, conversation, presence)."""
+    if not isinstance(payload, dict):
+        return None
+    if isinstance(payload.get("conversation_id"), int):
+        return payload["conversation_id"]
+    for key in ("message", "note"):
+        if isinstance(payload.get(key), dict) and isinstance(payload[key].get("conversation_id"), int):
+            return payload[key]["conversation_id"]
+    conversation = payload.get("conversation")
+    if isinstance(conversation, dict) and isinstance(conversation.get("id"), int):
+        return conversation["id"]
+    return None

@@ -232,7 +232,8 @@ def parse_filter(document: Any, path: str = "filter", depth: int = 0) -> dict[st
         try:
             document = json.loads(document or "{}")
         except ValueError as exc:
-            raise _fail(path, f"not valid JSON ({exc.msg})") from exc
+            # UnicodeDecodeError (bytes that are not UTF-8) is a ValueError without ``msg``.
+            raise _fail(path, f"not valid JSON ({getattr(exc, 'msg', None) or exc.__class__.__name__})") from exc
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -353,9 +354,11 @@ def _condition_q(key: str, value: Any, ctx: FilterContext) -> Q:
     if key == "unread":
         return _unread_q(value, ctx)
     if key == "text":
+        from inbox.permissions import membership_has_permission
         from inbox.search import text_q
 
-        return text_q(value, organization_id=ctx.organization_id)
+        pii = membership_has_permission(ctx.membership, "see_contact_pii")  # issue 5: no phone/email oracle
+        return text_q(value, organization_id=ctx.organization_id, include_pii=pii)
     return _conditions[key].build(value, ctx)
 
 

@@ -1,31 +1,99 @@
 """The one permission policy. Every entry point (page, API, websocket, export, search) asks it.
 
-Owners, admins and supervisors see every conversation of their organization; agents see the conversations of
-the channels they were given access to. Querysets are scoped here, never filtered ad hoc in a view.
+Two questions, answered here and nowhere else:
+
+* **What may a member do?** ``has_permission(user, org, perm)``: the role's default permissions
+  (``ROLE_PERMISSIONS``), or, when an admin gave the member a custom role, exactly that role's permissions.
+  Owners always hold everything, including what only owners do (billing, deleting the organization).
+* **What may a member see?** ``visible_conversations(user)``: a queryset scoped by organization, then by role:
+
+  - owner, admin: every conversation of the organization;
+  - supervisor: every conversation, or, when given teams, those of their teams plus those of channels they were
+    given access to;
+  - agent: conversations of the channels they were given access to; when they belong to teams, only those of
+    their teams or of no team;
+  - then, for anyone: "only conversations assigned to me" (``MemberAccess.only_assigned``) keeps only those;
+    a custom role without ``see_unassigned`` hides the unassigned queue.
+
+  Everything hanging off a conversation (messages, notes, orders, reservations, search hits, counts, live events)
+  is scoped through this queryset, and another organization's rows are never in it: callers answer 404.
+
+Personal data: without ``see_contact_pii`` a member sees contacts' phone numbers and emails only masked
+(``mask_phone``/``mask_email``), and the real values are never put in a page or an API response.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Exists, Q, QuerySet
 
 from inbox.models import Channel, Conversation, Membership, Organization, Role
 
+User = AbstractBaseUser | AnonymousUser
+
+# --- the catalogue ---------------------------------------------------------------------------------------------
+
+# Permissions an admin may put in a custom role (value -> what the settings page shows).
+PERMISSION_CATALOGUE: dict[str, str] = {
+    "manage_conversations": "Reply to, assign and change conversations",
+    "see_unassigned": "See unassigned conversations",
+    "manage_contacts": "Edit contacts",
+    "see_contact_pii": "See contacts' phone numbers and email addresses",
+    "manage_orders": "Take orders and reservations",
+    "view_reports": "View reports and signal dashboards",
+    "manage_auto_replies": "Manage auto-replies",
+    "manage_signals": "Manage signals to TikTok",
+    "manage_channels": "Manage channels and connections",
+    "manage_members": "Manage members, roles and the audit log",
+}
+# Only ever held by the owner: never grantable through a custom role.
+OWNER_ONLY_PERMISSIONS = ("manage_billing", "delete_organization", "transfer_ownership")
+ALL_PERMISSIONS = frozenset(PERMISSION_CATALOGUE) | frozenset(OWNER_ONLY_PERMISSIONS)
+
+_AGENT = frozenset({"manage_conversations", "see_unassigned", "manage_contacts", "see_contact_pii", "manage_orders"})
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: ALL_PERMISSIONS,
+    Role.ADMIN: frozenset(PERMISSION_CATALOGUE),
+    Role.SUPERVISOR: _AGENT | {"view_reports"},
+    Role.AGENT: _AGENT,
+}
+
+# Kept for callers that ask about roles directly (prefer has_permission).
 ALL_CHANNEL_ROLES = {Role.OWNER, Role.ADMIN, Role.SUPERVISOR}
 MANAGER_ROLES = {Role.OWNER, Role.ADMIN}
 
-User = AbstractBaseUser | AnonymousUser
+
+# --- memberships -----------------------------------------------------------------------------------------------
 
 
 def active_membership(user: User, organization: Organization | int | None = None) -> Membership | None:
     """The user's active membership (in ``organization`` if given, else their first one)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    memberships = Membership.objects.filter(user=user, is_active=True).select_related("organization")
+    cache = getattr(user, "_policy_memberships", None)
+    key = organization.pk if isinstance(organization, Organization) else organization
+    if cache is not None and key in cache:
+        return cache[key]
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related(
+        "organization", "access__custom_role"
+    )
     if organization is not None:
         memberships = memberships.filter(organization=organization)
-    return memberships.order_by("id").first()
+    membership = memberships.order_by("id").first()
+    if cache is not None:
+        cache[key] = membership
+    return membership
+
+
+def remember_memberships(user: User) -> None:
+    """Memoize ``active_membership`` on this user object from now to the end of one request (DRF's request.user).
+
+    Only request-scoped entry points call it (``inbox.access.drf.IsActiveMember``): a user object that lives
+    longer (tests, websockets) keeps asking the database, so a change of role is seen at once.
+    """
+    if getattr(user, "is_authenticated", False):
+        user._policy_memberships = {}  # type: ignore[union-attr]  (fresh each request, even for a reused object)
 
 
 def require_membership(user: User, organization: Organization | int | None = None) -> Membership:
@@ -35,14 +103,95 @@ def require_membership(user: User, organization: Organization | int | None = Non
     return membership
 
 
+def _access(membership: Membership) -> object | None:
+    try:
+        return membership.access  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+
+
+def membership_permissions(membership: Membership | None) -> frozenset[str]:
+    """What a member may do: the owner everything; a custom role exactly its list; else the role's defaults."""
+    if membership is None or not membership.is_active:
+        return frozenset()
+    if membership.role == Role.OWNER:
+        return ALL_PERMISSIONS
+    access = _access(membership)
+    custom = getattr(access, "custom_role", None)
+    if custom is not None:
+        return frozenset(p for p in custom.permissions if p in PERMISSION_CATALOGUE)
+    return ROLE_PERMISSIONS.get(membership.role, frozenset())
+
+
+def membership_has_permission(membership: Membership | None, perm: str) -> bool:
+    if perm not in ALL_PERMISSIONS:
+        raise ValueError(f"unknown permission {perm!r}")  # a typo must fail loudly, not deny silently
+    return perm in membership_permissions(membership)
+
+
+def has_permission(user: User, organization: Organization | int | None, perm: str) -> bool:
+    """Whether ``user`` is an active member of ``organization`` (their first one if None) holding ``perm``."""
+    return membership_has_permission(active_membership(user, organization), perm)
+
+
+def check_permission(user: User, organization: Organization | int | None, perm: str) -> Membership:
+    """The membership when ``user`` holds ``perm``; ``PermissionDenied`` with a readable reason otherwise."""
+    membership = require_membership(user, organization)
+    if not membership_has_permission(membership, perm):
+        label = PERMISSION_CATALOGUE.get(perm, perm.replace("_", " "))
+        raise PermissionDenied(f"Your role does not allow this ({label.lower()}).")
+    return membership
+
+
+def only_assigned(membership: Membership) -> bool:
+    """Whether the member sees only conversations assigned to them."""
+    return bool(getattr(_access(membership), "only_assigned", False))
+
+
+def sees_per_conversation(membership: Membership | None) -> bool:
+    """True when channel access alone does not decide visibility (teams, only-assigned, no unassigned queue).
+
+    The websocket then checks each live event's conversation against ``conversations_visible_to``.
+    """
+    if membership is None:
+        return True
+    if membership.role in MANAGER_ROLES:
+        return only_assigned(membership) or not membership_has_permission(membership, "see_unassigned")
+    return (
+        only_assigned(membership)
+        or not membership_has_permission(membership, "see_unassigned")
+        or _team_ids(membership) != []
+    )
+
+
+def _team_ids(membership: Membership) -> list[int]:
+    cached = getattr(membership, "_policy_team_ids", None)
+    if cached is None:
+        links = Membership.teams.through.objects.filter(membership_id=membership.pk)
+        cached = list(links.values_list("team_id", flat=True))
+        membership._policy_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _channel_ids_subquery(membership: Membership) -> QuerySet:
+    return Membership.channels.through.objects.filter(membership_id=membership.pk).values("channel_id")
+
+
+# --- channels and conversations ----------------------------------------------------------------------------------
+
+
 def visible_channels(user: User, organization: Organization | int | None = None) -> QuerySet[Channel]:
-    membership = active_membership(user, organization)
+    return channels_visible_to(active_membership(user, organization))
+
+
+def channels_visible_to(membership: Membership | None) -> QuerySet[Channel]:
+    """Owners, admins and supervisors see every channel of the organization; agents the channels given to them."""
     if membership is None:
         return Channel.objects.none()
     channels = Channel.objects.filter(organization_id=membership.organization_id)
     if membership.role in ALL_CHANNEL_ROLES:
         return channels
-    return channels.filter(members=membership)
+    return channels.filter(id__in=_channel_ids_subquery(membership))
 
 
 def visible_channel_ids(user: User, organization: Organization | int | None = None) -> list[int]:
@@ -50,24 +199,117 @@ def visible_channel_ids(user: User, organization: Organization | int | None = No
 
 
 def visible_conversations(user: User, organization: Organization | int | None = None) -> QuerySet[Conversation]:
-    membership = active_membership(user, organization)
-    if membership is None:
+    return conversations_visible_to(active_membership(user, organization))
+
+
+def conversations_visible_to(membership: Membership | None) -> QuerySet[Conversation]:
+    """``visible_conversations`` for a membership already looked up (spares the query on hot paths).
+
+    Subqueries, not joins, so no conversation appears twice and callers never need ``distinct()``.
+    """
+    if membership is None or not membership.is_active:
         return Conversation.objects.none()
     conversations = Conversation.objects.filter(organization_id=membership.organization_id)
-    if membership.role in ALL_CHANNEL_ROLES:
-        return conversations
-    return conversations.filter(channel__members=membership)
+    # Team scoping is written as subqueries ("has no teams, or ...") so it costs no extra round trip.
+    my_teams = Membership.teams.through.objects.filter(membership_id=membership.pk).values("team_id")
+    if membership.role == Role.SUPERVISOR:
+        conversations = conversations.filter(
+            ~Exists(my_teams) | Q(team_id__in=my_teams) | Q(channel_id__in=_channel_ids_subquery(membership))
+        )
+    elif membership.role not in MANAGER_ROLES:
+        conversations = conversations.filter(channel_id__in=_channel_ids_subquery(membership)).filter(
+            ~Exists(my_teams) | Q(team_id__isnull=True) | Q(team_id__in=my_teams)
+        )
+    if only_assigned(membership):
+        conversations = conversations.filter(assignee_id=membership.user_id)
+    elif not membership_has_permission(membership, "see_unassigned"):
+        conversations = conversations.filter(assignee_id__isnull=False)
+    return conversations
 
 
 def can_view_conversation(user: User, conversation: Conversation) -> bool:
     return visible_conversations(user, conversation.organization_id).filter(pk=conversation.pk).exists()
 
 
-def check_can_reply(user: User, conversation: Conversation) -> None:
-    if not can_view_conversation(user, conversation):
+def check_can_view(user: User, conversation: Conversation) -> Membership:
+    """The user's membership when they may see ``conversation``; ``PermissionDenied`` otherwise."""
+    membership = active_membership(user, conversation.organization_id)
+    if membership is None or not conversations_visible_to(membership).filter(pk=conversation.pk).exists():
         raise PermissionDenied("You do not have access to this conversation.")
+    return membership
+
+
+def check_can_reply(user: User, conversation: Conversation) -> None:
+    """Reply, assign, change status: needs to see the conversation and ``manage_conversations``."""
+    membership = check_can_view(user, conversation)
+    if not membership_has_permission(membership, "manage_conversations"):
+        raise PermissionDenied("Your role lets you read conversations, not change them.")
+
+
+def membership_can_access_channel(membership: Membership, channel_id: int) -> bool:
+    """Whether a member (e.g. a prospective assignee) may work the conversations of a channel."""
+    if not membership.is_active:
+        return False
+    if membership.role in ALL_CHANNEL_ROLES:
+        return True
+    return membership.channels.filter(pk=channel_id).exists()
+
+
+# --- named questions other apps ask --------------------------------------------------------------------------------
 
 
 def can_manage_channels(user: User, organization: Organization | int | None = None) -> bool:
-    membership = active_membership(user, organization)
-    return membership is not None and membership.role in MANAGER_ROLES
+    """Channels, connections, CRM and API settings: owners and admins (or a custom role with ``manage_channels``)."""
+    return has_permission(user, organization, "manage_channels")
+
+
+def can_manage_labels(user: User, organization: Organization | int | None = None) -> bool:
+    """Labels are organization-wide vocabulary: owners and admins define them."""
+    return can_manage_channels(user, organization)
+
+
+def can_manage_members(user: User, organization: Organization | int | None = None) -> bool:
+    return has_permission(user, organization, "manage_members")
+
+
+def can_manage_auto_replies(user: User, organization: Organization | int | None = None) -> bool:
+    return has_permission(user, organization, "manage_auto_replies")
+
+
+def can_manage_signals(user: User, organization: Organization | int | None = None) -> bool:
+    return has_permission(user, organization, "manage_signals")
+
+
+def can_view_reports(user: User, organization: Organization | int | None = None) -> bool:
+    return has_permission(user, organization, "view_reports")
+
+
+# --- personal data ---------------------------------------------------------------------------------------------------
+
+
+def can_see_contact_pii(user: User, organization: Organization | int | None = None) -> bool:
+    return has_permission(user, organization, "see_contact_pii")
+
+
+def mask_phone(phone: str) -> str:
+    """``+44 7700 900123`` -> ``•••••••••123``: the last three digits only, never the country or the length."""
+    digits = [c for c in phone if c.isdigit()]
+    if not digits:
+        return ""
+    return "•" * 9 + "".join(digits[-3:]) if len(digits) > 4 else "•" * 9
+
+
+def mask_email(email: str) -> str:
+    """``ana.lopez@example.com`` -> ``a•••@e•••``: enough to tell two addresses apart, not to write to one."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "•••" if email else ""
+    return f"{local[:1]}•••@{domain[:1]}•••"
+
+
+def contact_pii(contact: object, *, visible: bool) -> dict[str, str]:
+    """The contact's phone and email as this viewer may see them (masked when ``visible`` is false)."""
+    phone, email = getattr(contact, "phone", "") or "", getattr(contact, "email", "") or ""
+    if visible:
+        return {"phone": phone, "email": email}
+    return {"phone": mask_phone(phone), "email": mask_email(email)}

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inbox.models import Contact, Conversation, Message
+from inbox.permissions import mask_phone
 
 # Ranking is computed on at most this many of the newest matching messages ("only top candidates").
 CANDIDATES = 500
@@ -27,14 +28,16 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _contact_ids(text: str, organization_id: int | None) -> QuerySet:
-    contacts = Contact.objects.filter(Q(name__icontains=text) | Q(phone__icontains=text) | Q(email__icontains=text))
+def _contact_ids(text: str, organization_id: int | None, *, include_pii: bool = True) -> QuerySet:
+    # Without permission to see phones and emails, matching on them would reveal them digit by digit.
+    match = Q(name__icontains=text) | Q(phone__icontains=text) | Q(email__icontains=text)
+    contacts = Contact.objects.filter(match if include_pii else Q(name__icontains=text))
     if organization_id is not None:
         contacts = contacts.filter(organization_id=organization_id)
     return contacts.values("id")
 
 
-def text_q(text: str, *, organization_id: int | None) -> Q:
+def text_q(text: str, *, organization_id: int | None, include_pii: bool = True) -> Q:
     """Conversations whose contact or any message matches ``text`` (a Q over Conversation)."""
     if is_postgres():
         matching_messages = RawSQL(  # noqa: S611 (constant SQL, text is a parameter)
@@ -43,7 +46,7 @@ def text_q(text: str, *, organization_id: int | None) -> Q:
         )
     else:
         matching_messages = Message.objects.filter(body__icontains=text).values("conversation_id")
-    return Q(contact_id__in=_contact_ids(text, organization_id)) | Q(id__in=matching_messages)
+    return Q(contact_id__in=_contact_ids(text, organization_id, include_pii=include_pii)) | Q(id__in=matching_messages)
 
 
 def search_messages(*, conversations: QuerySet[Conversation], text: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -85,13 +88,18 @@ def search_messages(*, conversations: QuerySet[Conversation], text: str, limit: 
     ]
 
 
-def search_contacts(*, conversations: QuerySet[Conversation], text: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Conversations whose contact name, phone or email matches, newest activity first."""
+def search_contacts(
+    *, conversations: QuerySet[Conversation], text: str, limit: int = 20, include_pii: bool = True
+) -> list[dict[str, Any]]:
+    """Conversations whose contact name, phone or email matches, newest activity first.
+
+    ``include_pii=False`` (viewer without ``see_contact_pii``): matches names only and masks the phone.
+    """
     text = text.strip()
     if not text:
         return []
     rows = (
-        conversations.filter(contact_id__in=_contact_ids(text, None))
+        conversations.filter(contact_id__in=_contact_ids(text, None, include_pii=include_pii))
         .select_related("contact", "channel")
         .order_by("-last_message_at", "-id")[:limit]
     )
@@ -99,7 +107,7 @@ def search_contacts(*, conversations: QuerySet[Conversation], text: str, limit: 
         {
             "conversation_id": c.pk,
             "contact_name": c.contact.name or "Customer",
-            "phone": c.contact.phone,
+            "phone": c.contact.phone if include_pii else mask_phone(c.contact.phone),
             "channel_kind": c.channel.kind,
             "status": c.status,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -232,11 +233,16 @@ def contact_sidebar(*, user: Any, conversation: Conversation) -> dict[str, Any]:
         .select_related("channel")
         .order_by("-last_message_at")[:20]
     )
-    return {
-        "contact": contact,
-        "identities": list(contact.identities.select_related("channel").order_by("channel__kind")),
-        "history": list(history),
-    }
+    identities = list(contact.identities.select_related("channel").order_by("channel__kind"))
+    pii_visible = permissions.can_see_contact_pii(user, conversation.organization_id)
+    if not pii_visible:
+        # Issue 5: the page must not carry the real values. A detached copy, so nothing can save the mask.
+        contact = copy.copy(contact)
+        contact.phone, contact.email = permissions.mask_phone(contact.phone), permissions.mask_email(contact.email)
+        for identity in identities:
+            if identity.channel.kind == "whatsapp":  # a WhatsApp id is the phone number
+                identity.external_id = permissions.mask_phone(identity.external_id)
+    return {"contact": contact, "identities": identities, "history": list(history), "pii_masked": not pii_visible}
 
 
 def organization_directory(*, membership: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from inbox import events, permissions
 from inbox.models import Contact
@@ -20,15 +21,19 @@ def contact_update(*, user: Any, contact: Contact, name: str, phone: str, email:
     """
     visible = permissions.visible_conversations(user).filter(contact=contact)
     if not visible.exists():
-        raise PermissionDenied("You do not have access to this contact.")
+        raise PermissionDenied(_("You do not have access to this contact."))
+    if not permissions.has_permission(user, contact.organization_id, "manage_contacts"):
+        raise PermissionDenied(_("Your role does not allow editing contacts."))
+    if not permissions.has_permission(user, contact.organization_id, "see_contact_pii"):
+        phone, email = contact.phone, contact.email  # the form showed them masked: never save the mask
     name, phone, email = (name or "").strip()[:200], (phone or "").strip()[:32], (email or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise ValidationError("That email address does not look right.") from exc
+            raise ValidationError(_("That email address does not look right.")) from exc
     if phone and not all(ch.isdigit() or ch in "+-() ." for ch in phone):
-        raise ValidationError("A phone number has digits, spaces and + - ( ) only.")
+        raise ValidationError(_("A phone number has digits, spaces and + - ( ) only."))
     with transaction.atomic():
         contact.name, contact.phone, contact.email = name, phone, email
         contact.save(update_fields=["name", "phone", "email"])
