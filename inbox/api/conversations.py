@@ -279,9 +279,11 @@ class ConversationLabels(InboxAPIView):
         request=docs.LabelApplySerializer,
         responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND},
     )
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: Request, conversation_id: int, label_id: int | None = None) -> Response:
+        # The label comes from the body on .../labels/ and from the path on .../labels/<label_id>/.
         conversation = get_conversation(request, conversation_id)
-        label = get_object(Label, request, request.data.get("label_id"), conversation.organization_id, "label")
+        wanted = label_id if label_id is not None else request.data.get("label_id")
+        label = get_object(Label, request, wanted, conversation.organization_id, "label")
         label_services.label_apply(user=request.user, conversation=conversation, label=label)
         return Response(conversation_data(get_conversation(request, conversation_id)))
 

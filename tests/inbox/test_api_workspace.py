@@ -200,3 +200,17 @@ def test_labels_api_is_for_admins(world):
     assert created.status_code == 201
     assert admin_client.post("/api/v1/labels/", {"name": "vip"}, format="json").status_code == 400
     assert world["client"].get("/api/v1/labels/").json()["results"][0]["name"] == "VIP"
+
+
+def test_a_label_can_be_put_on_through_its_own_path(client):
+    from inbox.models import Label, Role
+    from tests.factories import MembershipFactory, OrganizationFactory, make_channel, make_conversation
+
+    organization = OrganizationFactory()
+    conversation = make_conversation(make_channel(organization))
+    admin = MembershipFactory(organization=organization, role=Role.ADMIN).user
+    label = Label.objects.create(organization=organization, name="VIP")
+    client.force_login(admin)
+    response = client.post(f"/api/v1/conversations/{conversation.pk}/labels/{label.pk}/")
+    assert response.status_code == 200
+    assert [item["name"] for item in response.json()["labels"]] == ["VIP"]
