@@ -32,10 +32,10 @@ View = Callable[..., HttpResponse]
 
 def _membership(request: HttpRequest, *, manage: bool) -> Membership:
     membership = permissions.active_membership(request.user)
-    if membership is None or membership.role not in permissions.ALL_CHANNEL_ROLES:
-        raise PermissionDenied("Signals to TikTok are for owners, admins and supervisors.")
-    if manage and not permissions.can_manage_channels(request.user, membership.organization_id):
-        raise PermissionDenied("Only owners and admins can change signals settings.")
+    if membership is None or not permissions.membership_has_permission(membership, "view_reports"):
+        raise PermissionDenied("Signals to TikTok are for members who may view reports.")
+    if manage and not permissions.membership_has_permission(membership, "manage_signals"):
+        raise PermissionDenied("Only members who may manage signals can change these settings.")
     return membership
 
 
