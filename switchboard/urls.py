@@ -16,6 +16,7 @@ urlpatterns = [
     path("health/live", observability.live, name="health-live"),
     path("health/ready", observability.ready, name="health-ready"),
     path("metrics", observability.metrics, name="metrics"),
+    path("system/", observability.system_page, name="system"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/v1/", include((integrations_api_urlpatterns, "integrations-api"))),
