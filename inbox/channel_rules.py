@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inbox.models import Conversation
 
@@ -69,7 +71,7 @@ def composer_state(conversation: Conversation, *, human: bool = True) -> Compose
         if conversation.last_inbound_at is None:
             return ComposerState(
                 False,
-                "The customer has not written yet: they must start the conversation.",
+                _("The customer has not written yet: they must start the conversation."),
                 max_text_length=rules.max_text_length,
             )
         closes = conversation.last_inbound_at + rules.reply_window
@@ -83,7 +85,12 @@ def composer_state(conversation: Conversation, *, human: bool = True) -> Compose
             hours = int(rules.reply_window.total_seconds() // 3600)
             return ComposerState(
                 False,
-                f"The {hours}-hour reply window has closed: wait for the customer to write again.",
+                ngettext(
+                    "The %(hours)d-hour reply window has closed: wait for the customer to write again.",
+                    "The %(hours)d-hour reply window has closed: wait for the customer to write again.",
+                    hours,
+                )
+                % {"hours": hours},
                 window_closes_at=closes_at,
                 max_text_length=rules.max_text_length,
             )
@@ -93,15 +100,19 @@ def composer_state(conversation: Conversation, *, human: bool = True) -> Compose
         if remaining == 0:
             return ComposerState(
                 False,
-                f"{rules.max_business_messages_before_reply} messages sent: the customer must reply before you "
-                "can send more.",
+                ngettext(
+                    "%(count)d message sent: the customer must reply before you can send more.",
+                    "%(count)d messages sent: the customer must reply before you can send more.",
+                    rules.max_business_messages_before_reply,
+                )
+                % {"count": rules.max_business_messages_before_reply},
                 window_closes_at=closes_at,
                 remaining_messages=0,
                 max_text_length=rules.max_text_length,
             )
     return ComposerState(
         True,
-        "Past the standard window: only a person may answer, up to the extended window." if extended else "",
+        _("Past the standard window: only a person may answer, up to the extended window.") if extended else "",
         window_closes_at=closes_at,
         remaining_messages=remaining,
         max_text_length=rules.max_text_length,
@@ -116,5 +127,6 @@ def check_can_send(conversation: Conversation, text: str, *, human: bool = True)
         raise ValidationError(state.reason)
     if len(text) > state.max_text_length:
         raise ValidationError(
-            f"This message is {len(text)} characters long; the channel allows at most {state.max_text_length}."
+            _("This message is %(length)d characters long; the channel allows at most %(limit)d.")
+            % {"length": len(text), "limit": state.max_text_length}
         )

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inbox import channel_rules, filters, permissions, realtime, selectors
@@ -60,7 +61,7 @@ def index(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
         try:
             current = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         except Conversation.DoesNotExist as exc:
-            raise Http404("No such conversation") from exc
+            raise Http404(_("No such conversation")) from exc
         conversation_services.conversation_mark_read(conversation=current, user=request.user)
         context = {
             "thread": selectors.thread_items(conversation=current),
@@ -115,7 +116,7 @@ def contact_edit(request: HttpRequest, conversation_id: int) -> HttpResponse:
     try:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
     except Conversation.DoesNotExist as exc:
-        raise Http404("No such conversation") from exc
+        raise Http404(_("No such conversation")) from exc
     try:
         contact_services.contact_update(
             user=request.user,
@@ -124,7 +125,7 @@ def contact_edit(request: HttpRequest, conversation_id: int) -> HttpResponse:
             phone=request.POST.get("phone", ""),
             email=request.POST.get("email", ""),
         )
-        messages.success(request, "Contact saved.")
+        messages.success(request, _("Contact saved."))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return redirect("inbox:conversation", conversation_id=conversation_id)

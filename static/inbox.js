@@ -16,12 +16,15 @@
   const list = document.getElementById("conversation-list");
   const thread = document.getElementById("thread");
   const liveStatus = document.getElementById("live-status");
-  const STATUS_LABELS = { queued: "Queued", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed" };
+  // Translations come from Django's JavaScript catalogue (/settings/jsi18n/, loaded by base.html); English without it.
+  const gettext = window.gettext || function (text) { return text; };
+  const fmt = function (text, values) { return text.replace(/%\((\w+)\)s/g, function (_m, k) { return values[k]; }); };
+  const STATUS_LABELS = { queued: gettext("Queued"), sent: gettext("Sent"), delivered: gettext("Delivered"), read: gettext("Read"), failed: gettext("Failed") };
   // Events can overtake the API answer that created the message: never show an older status over a newer one.
   const STATUS_RANK = { received: 0, queued: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
-  const CONVERSATION_STATUS = { open: "Open", pending: "Pending", snoozed: "Snoozed", resolved: "Resolved" };
-  const PRIORITY = { low: "Low", medium: "Medium", high: "High", urgent: "Urgent" };
-  const KIND = { sandbox: "Sandbox", whatsapp: "WhatsApp", messenger: "Messenger", tiktok: "TikTok" };
+  const CONVERSATION_STATUS = { open: gettext("Open"), pending: gettext("Pending"), snoozed: gettext("Snoozed"), resolved: gettext("Resolved") };
+  const PRIORITY = { low: gettext("Low"), medium: gettext("Medium"), high: gettext("High"), urgent: gettext("Urgent") };
+  const KIND = { sandbox: gettext("Sandbox"), whatsapp: "WhatsApp", messenger: "Messenger", tiktok: "TikTok" };
   const state = { filter: data.filter || {}, nextCursor: data.next_cursor, seq: data.seq || 0, selected: new Set() };
 
   // --- small helpers ---------------------------------------------------------------------------------------
@@ -113,10 +116,10 @@
     if (thread.querySelector('[data-note-id="' + note.id + '"]')) return;
     const item = el("li", { class: "note", "data-note-id": note.id });
     const bubble = el("div", { class: "bubble" });
-    bubble.appendChild(el("span", { class: "note-tag" }, "Private note"));
+    bubble.appendChild(el("span", { class: "note-tag" }, gettext("Private note")));
     bubble.appendChild(document.createTextNode(" " + note.body));
     item.appendChild(bubble);
-    const meta = el("div", { class: "meta" }, (note.author_name || "Someone") + " · ");
+    const meta = el("div", { class: "meta" }, (note.author_name || gettext("Someone")) + " · ");
     meta.appendChild(el("time", { datetime: note.created_at }, timeLabel(note.created_at)));
     item.appendChild(meta);
     appendToThread(item);
@@ -139,7 +142,7 @@
     const item = el("li", { class: "conversation", "data-conversation-id": c.id, "data-last": c.last_message_at });
     if (c.id === currentId) item.classList.add("current");
     const box = el("input", { type: "checkbox", class: "select", value: c.id,
-      "aria-label": "Select conversation with " + c.contact_name });
+      "aria-label": fmt(gettext("Select conversation with %(name)s"), { name: c.contact_name }) });
     box.checked = state.selected.has(c.id);
     item.appendChild(box);
     const link = el("a", { href: "/inbox/c/" + c.id + "/" + listQuery() });
@@ -221,7 +224,7 @@
     const response = await api("GET", "/api/v1/conversations/" + listQuery());
     if (mine !== generation) return;
     if (!response.ok) {
-      show(document.getElementById("filter-error"), errorText(response.data, "This filter cannot be used."));
+      show(document.getElementById("filter-error"), errorText(response.data, gettext("This filter cannot be used.")));
       return;
     }
     show(document.getElementById("filter-error"), "");
@@ -309,7 +312,7 @@
       name: saveView.elements.name.value, filters: state.filter, shared_with_team_id: team ? Number(team) : null,
     });
     const error = document.getElementById("save-view-error");
-    if (!response.ok) { show(error, errorText(response.data, "The view could not be saved.")); return; }
+    if (!response.ok) { show(error, errorText(response.data, gettext("The view could not be saved."))); return; }
     show(error, "");
     const view = response.data;
     const empty = document.getElementById("no-saved-views");
@@ -323,7 +326,7 @@
     item.appendChild(link);
     document.getElementById("saved-views").appendChild(item);
     saveView.reset();
-    announce("View " + view.name + " saved");
+    announce(fmt(gettext("View %(name)s saved"), { name: view.name }));
     refreshCounts();
   });
 
@@ -331,7 +334,7 @@
   const bulkBar = document.getElementById("bulk-bar");
   function updateBulk() {
     bulkBar.hidden = state.selected.size === 0;
-    document.getElementById("bulk-count").textContent = state.selected.size + " selected";
+    document.getElementById("bulk-count").textContent = fmt(gettext("%(count)s selected"), { count: state.selected.size });
   }
   list.addEventListener("change", function (event) {
     if (!event.target.classList.contains("select")) return;
@@ -355,7 +358,7 @@
   async function bulk(body) {
     const ids = Array.from(state.selected);
     const response = await api("POST", "/api/v1/conversations/bulk/", Object.assign({ ids: ids }, body));
-    if (!response.ok) { announce(errorText(response.data, "The change failed.")); return; }
+    if (!response.ok) { announce(errorText(response.data, gettext("The change failed."))); return; }
     announce(response.data.changed + " conversations changed");
     clearSelection();
     ids.forEach(conversationChanged);
@@ -381,7 +384,7 @@
   const controlsError = document.getElementById("controls-error");
   async function patchCurrent(body) {
     const response = await api("PATCH", "/api/v1/conversations/" + currentId + "/", body);
-    if (!response.ok) { show(controlsError, errorText(response.data, "The change failed.")); return null; }
+    if (!response.ok) { show(controlsError, errorText(response.data, gettext("The change failed."))); return null; }
     show(controlsError, "");
     applyCurrent(response.data);
     return response.data;
@@ -403,7 +406,7 @@
       chips.replaceChildren.apply(chips, c.labels.map(function (label) {
         const chip = labelChip(label, "li");
         chip.appendChild(document.createTextNode(" "));
-        chip.appendChild(el("button", { type: "button", class: "link remove-label", "aria-label": "Remove label " + label.name }, "×"));
+        chip.appendChild(el("button", { type: "button", class: "link remove-label", "aria-label": fmt(gettext("Remove label %(name)s"), { name: label.name }) }, "×"));
         return chip;
       }));
     }
@@ -437,7 +440,7 @@
       event.target.value = "";
       if (!labelId) return;
       const response = await api("POST", "/api/v1/conversations/" + currentId + "/labels/", { label_id: Number(labelId) });
-      if (response.ok) applyCurrent(response.data); else show(controlsError, errorText(response.data, "The label could not be added."));
+      if (response.ok) applyCurrent(response.data); else show(controlsError, errorText(response.data, gettext("The label could not be added.")));
     });
     document.getElementById("current-labels").addEventListener("click", async function (event) {
       if (!event.target.classList.contains("remove-label")) return;
@@ -508,7 +511,7 @@
       if (!response.ok) return;
       textarea.value = response.data.text;
       textarea.focus();
-      show(warning, response.data.missing.length ? "No value for " + response.data.missing.map(function (v) { return "{{" + v + "}}"; }).join(", ") + ": check the text before sending." : "");
+      show(warning, response.data.missing.length ? fmt(gettext("No value for %(fields)s"), { fields: response.data.missing.map(function (v) { return "{{" + v + "}}"; }).join(", ") }) + ": check the text before sending." : "");
     });
     composer.addEventListener("submit", async function (submit) {
       submit.preventDefault();
@@ -517,7 +520,7 @@
       error.hidden = true;
       const response = await api("POST", "/api/v1/conversations/" + currentId + "/messages/", { body: body, after_message_id: lastMessageId() });
       if (!response.ok) {
-        show(error, errorText(response.data, "The reply could not be sent."));
+        show(error, errorText(response.data, gettext("The reply could not be sent.")));
         return;
       }
       textarea.value = "";
@@ -556,7 +559,7 @@
       if (!body) return;
       const response = await api("POST", "/api/v1/conversations/" + currentId + "/notes/", { body: body });
       const error = document.getElementById("note-error");
-      if (!response.ok) { show(error, errorText(response.data, "The note could not be added.")); return; }
+      if (!response.ok) { show(error, errorText(response.data, gettext("The note could not be added."))); return; }
       show(error, "");
       noteBody.value = "";
       upsertNote(response.data);
@@ -580,8 +583,8 @@
     contactForm.addEventListener("submit", async function (event) {
       event.preventDefault();
       const response = await fetch(contactForm.action, { method: "POST", body: new FormData(contactForm), credentials: "same-origin" });
-      announce(response.ok ? "Contact saved" : "The contact could not be saved");
-      if (response.ok) document.querySelector(".thread-header h1").textContent = contactForm.elements.name.value || "Customer";
+      announce(response.ok ? gettext("Contact saved.") : gettext("The contact could not be saved."));
+      if (response.ok) document.querySelector(".thread-header h1").textContent = contactForm.elements.name.value || gettext("Customer");
     });
   }
 
@@ -605,7 +608,7 @@
     others.forEach(function (entry, userId) {
       const ttl = entry.state === "typing" ? 6000 : 45000;
       if (now - entry.at > ttl) { others.delete(userId); return; }
-      words.push(entry.name + (entry.state === "typing" ? " is typing…" : " is viewing"));
+      words.push(fmt(entry.state === "typing" ? gettext("%(name)s is typing…") : gettext("%(name)s is viewing"), { name: entry.name }));
     });
     node.textContent = words.join(" · ");
   }
@@ -627,7 +630,7 @@
   function addNotification(n, prepend) {
     const item = el("li", { "data-notification-id": n.id });
     const link = el("a", { href: "/inbox/c/" + n.conversation_id + "/" + listQuery() },
-      (n.kind === "mention" ? n.actor_name + " mentioned you: " : n.actor_name + " assigned you a conversation") + (n.excerpt || ""));
+      (n.kind === "mention" ? fmt(gettext("%(name)s mentioned you: "), { name: n.actor_name }) : fmt(gettext("%(name)s assigned you a conversation"), { name: n.actor_name })) + (n.excerpt || ""));
     link.addEventListener("click", function () { api("POST", "/api/v1/notifications/", { ids: [n.id] }); });
     item.appendChild(link);
     if (prepend) mentions.prepend(item); else mentions.appendChild(item);
@@ -646,8 +649,19 @@
       upsertMessage(payload.message);
       conversationChanged(payload.conversation.id);
       if (event === "message.received") {
-        announce("New message from " + payload.conversation.contact_name);
-        if (payload.conversation.id === currentId) markRead();
+        announce(fmt(gettext("New message from %(name)s"), { name: payload.conversation.contact_name }));
+        if (payload.conversation.id === currentId && !document.hidden) markRead();
+        else unreadTitle.bump(payload.conversation.id);
+        if (window.SwitchboardNotify && (payload.conversation.assignee_id === me || !payload.conversation.assignee_id)) {
+          // Assigned to me, or unassigned in a channel I see (the websocket only carries my channels' events).
+          window.SwitchboardNotify.newMessage({
+            title: fmt(gettext("New message from %(name)s"), { name: payload.conversation.contact_name || gettext("Customer") }),
+            body: (payload.message && payload.message.body) || "",
+            url: "/inbox/c/" + payload.conversation.id + "/",
+            tag: "conversation-" + payload.conversation.id,
+            quiet: payload.conversation.id === currentId && !document.hidden,
+          });
+        }
       }
     } else if (event === "message.status_changed") {
       upsertMessage(payload.message);
@@ -659,7 +673,7 @@
       upsertNote(payload.note);
     } else if (event === "notification.created") {
       addNotification(payload.notification, true);
-      announce("New mention from " + payload.notification.actor_name);
+      announce(fmt(gettext("New mention from %(name)s"), { name: payload.notification.actor_name }));
     } else if (event === "presence") {
       onPresence(payload);
     }
@@ -685,6 +699,34 @@
     recheck();
     refreshCounts();
   }
+
+  // --- unread count in the tab title: "(3) Inbox · Switchboard" ---------------------------------------------
+  // Counted from what the page shows (my unread badges) plus messages that arrived while the tab was hidden.
+  const unreadTitle = (function () {
+    const baseTitle = document.title;
+    const arrived = new Set();
+    function shown() {
+      let total = 0;
+      list.querySelectorAll("li.conversation .unread").forEach(function (badge) {
+        if (!badge.hidden) total += Number(badge.textContent) || 0;
+      });
+      return total;
+    }
+    function render() {
+      const count = Math.max(shown(), arrived.size);
+      document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) {
+        if (currentId && arrived.has(currentId)) markRead();
+        arrived.clear();
+        setTimeout(render, 1500);  // after the list re-check has refreshed the badges
+      }
+    });
+    setInterval(render, 3000);
+    render();
+    return { bump: function (id) { if (document.hidden || id !== currentId) arrived.add(id); render(); }, render: render };
+  })();
 
   let retry = 0;
   function connect() {
@@ -730,7 +772,7 @@
       composer.querySelector("textarea").focus();
     } else if (key.key === "e" && currentId) {
       patchCurrent({ status: "resolved" });
-      announce("Resolved");
+      announce(gettext("Resolved"));
     } else if (key.key === "l" && currentId) {
       key.preventDefault();
       document.getElementById("add-label").focus();

@@ -59,6 +59,10 @@ SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Issue 9: Content-Security-Policy (switchboard/security.py; its DEFAULT_POLICY unless set here). Pages that still
+# carry inline <script> get none until their scripts move to static files: Swagger UI (drf-spectacular's
+# SpectacularSwaggerView; SpectacularSwaggerSplitView would fix it) and the catalog import progress page.
+CONTENT_SECURITY_POLICY_EXEMPT_PATHS = ("/api/docs/", "/commerce/catalog/imports/")
 if PRODUCTION and SECURE_COOKIES:
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
     "inbox.commerce",  # orders and reservations (own app label "commerce"; issue 7)
     "integrations.crm",  # HubSpot sync and signed webhooks for any other CRM (own app label "crm"; issue 8)
     "inbox.access",  # members, custom roles, invitations, audit log (own app label "access"; issue 5)
+    "inbox.preferences",  # per-user language, time zone, notifications (own app label "preferences"; issue 10)
 ]
 
 MIDDLEWARE = [
@@ -94,11 +99,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # issue 10: Accept-Language and the language cookie
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inbox.preferences.middleware.UserPreferenceMiddleware",  # issue 10: the user's saved language and time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "switchboard.security.ContentSecurityPolicyMiddleware",  # issue 9: CSP on every response
 ]
 
 ROOT_URLCONF = env("ROOT_URLCONF", "switchboard.urls")
@@ -115,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "inbox.preferences.context_processors.preferences",  # issue 10: switcher, notification prefs
             ],
         },
     },
@@ -144,7 +153,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # Issue 9: redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that channels-redis
+                # blocks in BZPOPMIN waiting for a message: under load the empty answer comes a little later, the
+                # read times out, and the consumer dies with the agent's websocket (close 1011). Read longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 # channels-redis silently drops group messages past `capacity` (default 100): size it for bursts.
                 "capacity": int(env("CHANNEL_LAYER_CAPACITY", "5000")),
                 "expiry": 60,
@@ -215,6 +227,9 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Issue 10: the agents' languages (TikTok Instant Messaging Ads markets); catalogues in locale/<code>/LC_MESSAGES.
+LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia"), ("vi", "Tiếng Việt"), ("th", "ไทย")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
@@ -237,6 +252,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "integrations.connections.provider.drf.HasRequiredScopes",
+        # Issue 5: a deactivated member (or a user of no organization) gets 403 everywhere, not empty lists.
+        "inbox.access.drf.IsActiveMember",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
@@ -251,6 +268,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,  # the docs list the API, not the schema endpoint itself
+    # Choice sets that share a field name ("status", "kind") get stable names instead of hash suffixes + warnings.
+    "ENUM_NAME_OVERRIDES": {
+        "BulkActionEnum": "inbox.api.base.BULK_ACTIONS",
+        "ChannelKindEnum": "inbox.models.Channel.Kind",
+        "ChannelStatusEnum": "inbox.models.Channel.Status",
+        "ConversationStatusEnum": "inbox.models.Conversation.Status",
+        "MessageStatusEnum": "inbox.models.Message.Status",
+        "NotificationKindEnum": "inbox.models.Notification.Kind",
+    },
 }
 
 # Outside services: every base URL is a setting so tests and the sandbox point the same code at fakes.

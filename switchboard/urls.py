@@ -28,4 +28,7 @@ urlpatterns = [
     path("automation/", include("inbox.automation.urls")),
     path("", include("inbox.commerce.urls")),  # /commerce/ pages and /api/v1/orders|reservations (issue 7)
     path("crm/", include("integrations.crm.urls")),  # HubSpot sync, sync log, signed webhooks (issue 8)
+    path("", include("inbox.access.urls")),  # /settings/members|roles|audit/, /invitations/<token>/ (issue 5)
+    path("settings/", include("inbox.preferences.urls")),  # language, time zone, notifications (issue 10)
+    path("i18n/", include("django.conf.urls.i18n")),  # django's set_language (issue 10)
 ]

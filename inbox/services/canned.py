@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from inbox import permissions
 from inbox.models import CannedReply, Conversation
@@ -48,10 +49,10 @@ def known_variables() -> list[str]:
 def _clean(short_code: str, body: str) -> tuple[str, str]:
     code = slugify((short_code or "").lstrip("/"))[:40]
     if not code:
-        raise ValidationError("A canned reply needs a short code (letters, digits, dashes).")
+        raise ValidationError(_("A canned reply needs a short code (letters, digits, dashes)."))
     body = (body or "").strip()
     if not body:
-        raise ValidationError("A canned reply cannot be empty.")
+        raise ValidationError(_("A canned reply cannot be empty."))
     unknown = sorted({v for v in VARIABLE.findall(body) if v not in _variables})
     if unknown:
         raise ValidationError(
@@ -62,7 +63,7 @@ def _clean(short_code: str, body: str) -> tuple[str, str]:
 
 def _check_editor(user: Any, canned: CannedReply) -> None:
     if canned.created_by_id != user.pk and not permissions.can_manage_channels(user, canned.organization_id):
-        raise PermissionDenied("Only its author or an admin can change this canned reply.")
+        raise PermissionDenied(_("Only its author or an admin can change this canned reply."))
 
 
 def canned_reply_create(*, user: Any, organization_id: int, short_code: str, body: str) -> CannedReply:
@@ -75,7 +76,7 @@ def canned_reply_create(*, user: Any, organization_id: int, short_code: str, bod
                 organization_id=organization_id, short_code=code, body=body, created_by=user
             )
     except IntegrityError as exc:
-        raise ValidationError(f"/{code} already exists.") from exc
+        raise ValidationError(_("/%(code)s already exists.") % {"code": code}) from exc
 
 
 def canned_reply_update(*, user: Any, canned: CannedReply, short_code: str | None = None, body: str | None = None):
@@ -89,7 +90,7 @@ def canned_reply_update(*, user: Any, canned: CannedReply, short_code: str | Non
         with transaction.atomic():
             canned.save(update_fields=["short_code", "body", "updated_at"])
     except IntegrityError as exc:
-        raise ValidationError(f"/{code} already exists.") from exc
+        raise ValidationError(_("/%(code)s already exists.") % {"code": code}) from exc
     return canned
 
 
@@ -108,7 +109,7 @@ def canned_reply_render(*, canned: CannedReply, conversation: Conversation, user
     """The canned reply's text for this conversation, its variables filled in; ``missing`` lists empty ones."""
     permissions.check_can_view(user, conversation)
     if canned.organization_id != conversation.organization_id:
-        raise PermissionDenied("That canned reply belongs to another organization.")
+        raise PermissionDenied(_("That canned reply belongs to another organization."))
     missing: list[str] = []
 
     def fill(match: re.Match[str]) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox import events, permissions
 from inbox.models import (
@@ -94,7 +95,7 @@ def conversation_record_referral(*, channel: Channel, customer_id: str, referral
 def conversation_mark_read(*, conversation: Conversation, user: Any) -> None:
     """The agent opened the conversation: it is read for them (and the shared unread count goes back to zero)."""
     if not permissions.can_view_conversation(user, conversation):
-        raise PermissionDenied("You do not have access to this conversation.")
+        raise PermissionDenied(_("You do not have access to this conversation."))
     with transaction.atomic():
         conversation_read_by(conversation=conversation, user=user)
         updated = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0)
@@ -190,7 +191,7 @@ def conversation_set_status(
         raise ValidationError(f"Unknown status {status!r}: use one of {', '.join(Conversation.Status.values)}.")
     if status == Conversation.Status.SNOOZED:
         if snoozed_until is None or snoozed_until <= timezone.now():
-            raise ValidationError("Snoozing needs a time in the future to reopen the conversation.")
+            raise ValidationError(_("Snoozing needs a time in the future to reopen the conversation."))
     else:
         snoozed_until = None
     try:
@@ -215,12 +216,14 @@ def _check_assignee(conversation: Conversation, assignee: Any) -> None:
         user=assignee, organization_id=conversation.organization_id, is_active=True
     ).first()
     if membership is None or not permissions.membership_can_access_channel(membership, conversation.channel_id):
-        raise ValidationError(f"{assignee.get_username()} has no access to this conversation's channel.")
+        raise ValidationError(
+            _("%(user)s has no access to this conversation’s channel.") % {"user": assignee.get_username()}
+        )
 
 
 def _check_team(conversation: Conversation, team: Team | None) -> None:
     if team is not None and team.organization_id != conversation.organization_id:
-        raise ValidationError("That team belongs to another organization.")
+        raise ValidationError(_("That team belongs to another organization."))
 
 
 def conversation_assign(
@@ -275,7 +278,7 @@ def conversation_set_priority(*, conversation: Conversation, user: Any, priority
 def visible_selection(*, user: Any, conversation_ids: list[int]) -> list[Conversation]:
     """The conversations of a bulk selection that ``user`` may see (the others are silently left out)."""
     if len(conversation_ids) > BULK_LIMIT:
-        raise ValidationError(f"Select at most {BULK_LIMIT} conversations at once.")
+        raise ValidationError(_("Select at most %(limit)d conversations at once.") % {"limit": BULK_LIMIT})
     return list(permissions.visible_conversations(user).filter(pk__in=conversation_ids).order_by("id"))
 
 
@@ -289,7 +292,7 @@ def conversation_bulk_set_status(
     if status not in Conversation.Status.values:
         raise ValidationError(f"Unknown status {status!r}: use one of {', '.join(Conversation.Status.values)}.")
     if status == Conversation.Status.SNOOZED and (snoozed_until is None or snoozed_until <= timezone.now()):
-        raise ValidationError("Snoozing needs a time in the future to reopen the conversation.")
+        raise ValidationError(_("Snoozing needs a time in the future to reopen the conversation."))
     done = 0
     with transaction.atomic():
         for conversation in visible_selection(user=user, conversation_ids=conversation_ids):

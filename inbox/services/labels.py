@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox import permissions
 from inbox.models import Conversation, ConversationLabel, Label
@@ -18,15 +19,15 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 def _check_manager(user: Any, organization_id: int) -> None:
     if not permissions.can_manage_labels(user, organization_id):
-        raise PermissionDenied("Only owners and admins manage labels.")
+        raise PermissionDenied(_("Only owners and admins manage labels."))
 
 
 def _clean(name: str, colour: str) -> tuple[str, str]:
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise ValidationError("A label needs a name of 1 to 60 characters.")
+        raise ValidationError(_("A label needs a name of 1 to 60 characters."))
     if not COLOUR.match(colour or ""):
-        raise ValidationError("A label colour is written #rrggbb, e.g. #0b63c9.")
+        raise ValidationError(_("A label colour is written #rrggbb, e.g. #0b63c9."))
     return name, colour.lower()
 
 
@@ -42,7 +43,7 @@ def label_create(
                 organization_id=organization_id, name=name, colour=colour, description=(description or "")[:200]
             )
     except IntegrityError as exc:
-        raise ValidationError(f"A label named {name!r} already exists.") from exc
+        raise ValidationError(_("A label named “%(name)s” already exists.") % {"name": name}) from exc
 
 
 def label_update(
@@ -58,7 +59,7 @@ def label_update(
         with transaction.atomic():
             label.save(update_fields=["name", "colour", "description"])
     except IntegrityError as exc:
-        raise ValidationError(f"A label named {name!r} already exists.") from exc
+        raise ValidationError(_("A label named “%(name)s” already exists.") % {"name": name}) from exc
     return label
 
 
@@ -70,7 +71,7 @@ def label_delete(*, user: Any, label: Label) -> None:
 
 def _check_label(conversation: Conversation, label: Label) -> None:
     if label.organization_id != conversation.organization_id:
-        raise ValidationError("That label belongs to another organization.")
+        raise ValidationError(_("That label belongs to another organization."))
 
 
 def label_apply(*, user: Any, conversation: Conversation, label: Label) -> bool:
@@ -78,7 +79,7 @@ def label_apply(*, user: Any, conversation: Conversation, label: Label) -> bool:
     permissions.check_can_view(user, conversation)
     _check_label(conversation, label)
     with transaction.atomic():
-        _, created = ConversationLabel.objects.get_or_create(
+        _link, created = ConversationLabel.objects.get_or_create(
             conversation=conversation, label=label, defaults={"added_by": user, "added_at": timezone.now()}
         )
         if created:
@@ -90,7 +91,7 @@ def label_remove(*, user: Any, conversation: Conversation, label: Label) -> bool
     """Take a label off a conversation; False when it was not there."""
     permissions.check_can_view(user, conversation)
     with transaction.atomic():
-        deleted, _ = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
+        deleted, _details = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
         if deleted:
             conversation_publish_updated(conversation_id=conversation.pk)
     return bool(deleted)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox import events, permissions
 from inbox.models import Channel, Conversation, Message
@@ -165,7 +166,7 @@ def message_send_reply(*, conversation: Conversation, user: Any, text: str) -> M
     """
     text = (text or "").strip()
     if not text:
-        raise ValidationError("A reply cannot be empty.")
+        raise ValidationError(_("A reply cannot be empty."))
     permissions.check_can_reply(user, conversation)
     return _queue_outbound(
         conversation=conversation, text=text, sender_type=Message.SenderType.AGENT, user=user, metadata={}
@@ -187,7 +188,7 @@ def message_send_automated(
     """
     text = (text or "").strip()
     if not text:
-        raise ValidationError("An automated message cannot be empty.")
+        raise ValidationError(_("An automated message cannot be empty."))
     return _queue_outbound(
         conversation=conversation, text=text, sender_type=sender_type, user=None, metadata=dict(metadata or {})
     )

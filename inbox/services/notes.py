@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox import events, permissions, realtime
 from inbox.models import Conversation, Membership, Note, Notification
@@ -71,9 +72,9 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
     permissions.check_can_view(user, conversation)
     body = (body or "").strip()
     if not body:
-        raise ValidationError("A note cannot be empty.")
+        raise ValidationError(_("A note cannot be empty."))
     if len(body) > MAX_NOTE_LENGTH:
-        raise ValidationError(f"A note has at most {MAX_NOTE_LENGTH} characters.")
+        raise ValidationError(_("A note has at most %(limit)d characters.") % {"limit": MAX_NOTE_LENGTH})
     usernames = mentioned_usernames(body)
     candidates = []
     if usernames:
@@ -112,5 +113,5 @@ def notifications_mark_read(*, user: Any, notification_ids: list[int] | None = N
 def check_member(user: Any, organization_id: int) -> Membership:
     membership = permissions.active_membership(user, organization_id)
     if membership is None:
-        raise PermissionDenied("You are not a member of this organization.")
+        raise PermissionDenied(_("You are not a member of this organization."))
     return membership

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from inbox import filters, permissions
 from inbox.models import SavedView, Team
@@ -30,10 +31,10 @@ def _check_team(user: Any, organization_id: int, team: Team | None) -> None:
     if team is None:
         return
     if team.organization_id != organization_id:
-        raise ValidationError("That team belongs to another organization.")
+        raise ValidationError(_("That team belongs to another organization."))
     membership = permissions.require_membership(user, organization_id)
     if not membership.teams.filter(pk=team.pk).exists() and not permissions.can_manage_channels(user, organization_id):
-        raise PermissionDenied("You can share views only with your own teams.")
+        raise PermissionDenied(_("You can share views only with your own teams."))
 
 
 def saved_view_create(
@@ -43,7 +44,7 @@ def saved_view_create(
     membership = permissions.require_membership(user)
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise ValidationError("A view needs a name of 1 to 80 characters.")
+        raise ValidationError(_("A view needs a name of 1 to 80 characters."))
     document = filters.parse_filter(filters_document)
     _check_team(user, membership.organization_id, shared_with_team)
     with transaction.atomic():
@@ -62,7 +63,7 @@ def saved_view_create(
 
 def _check_owner(user: Any, view: SavedView) -> None:
     if view.owner_id != user.pk and not permissions.can_manage_channels(user, view.organization_id):
-        raise PermissionDenied("Only the view's owner or an admin can change it.")
+        raise PermissionDenied(_("Only the view's owner or an admin can change it."))
 
 
 def saved_view_update(
@@ -79,7 +80,7 @@ def saved_view_update(
     if name is not None:
         name = name.strip()
         if not name or len(name) > 80:
-            raise ValidationError("A view needs a name of 1 to 80 characters.")
+            raise ValidationError(_("A view needs a name of 1 to 80 characters."))
         view.name = name
     if filters_document is not UNCHANGED:
         view.filters = filters.parse_filter(filters_document)
@@ -88,7 +89,7 @@ def saved_view_update(
         view.shared_with_team = shared_with_team
     if position is not None:
         if position < 0:
-            raise ValidationError("A position is a non-negative integer.")
+            raise ValidationError(_("A position is a non-negative integer."))
         view.position = position
     view.save()
     return view

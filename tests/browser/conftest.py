@@ -50,7 +50,8 @@ def chromium():
 
 @pytest.fixture
 def browser_context(chromium):
-    context = chromium.new_context()
+    # Our CSP blocks injected scripts; axe-core is injected by the tests, so the test browser bypasses CSP.
+    context = chromium.new_context(bypass_csp=True)
     context.set_default_timeout(15_000)
     yield context
     context.close()

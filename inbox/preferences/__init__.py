@@ -1,0 +1,1 @@
+"""Per-user preferences: language, time zone, browser notifications and sound (issue 10)."""
