@@ -215,3 +215,23 @@ def test_members_page_changes_access_and_a_foreign_member_id_is_refused(world):
     neighbour.refresh_from_db()
     assert neighbour.is_active
     assert not Invitation.objects.exists()
+
+
+def test_the_main_navigation_shows_only_what_the_role_may_open(client):
+    from inbox.models import Role
+    from tests.factories import MembershipFactory, OrganizationFactory
+
+    organization = OrganizationFactory()
+    agent = MembershipFactory(organization=organization, role=Role.AGENT).user
+    admin = MembershipFactory(organization=organization, role=Role.ADMIN).user
+    def main_nav() -> str:
+        page = client.get("/inbox/").content.decode()
+        start = page.index('<nav aria-label="Main">')
+        return page[start:page.index("</nav>", start)]
+
+    client.force_login(agent)
+    nav = main_nav()
+    assert "/channels/" not in nav and "/automation/rules/" not in nav and "/settings/members/" not in nav
+    client.force_login(admin)
+    nav = main_nav()
+    assert "/channels/" in nav and "/automation/rules/" in nav and "/settings/members/" in nav
