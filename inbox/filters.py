@@ -123,8 +123,11 @@ def _boolean(value: Any, path: str) -> bool:
     return value
 
 
+MAX_ID = 2**63 - 1  # ids are bigints: a larger number cannot reach the database (OverflowError, not a 400)
+
+
 def _int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         raise _fail(path, "expected a non-negative integer")
     return value
 

@@ -29,7 +29,11 @@ def webhook(request: HttpRequest, provider: str, channel_id: int | None = None) 
             provider=provider, channel_id=channel_id, request=_webhook_request(request)
         )
         return HttpResponse(text, status=status, content_type="text/plain")
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:  # a malformed header is the sender's error: 400, not a 500
+        return JsonResponse({"error": "invalid Content-Length header"}, status=400)
+    if length > MAX_BODY_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
     ack = webhooks.webhook_receive(provider=provider, channel_id=channel_id, request=_webhook_request(request))
     body = {"status": ack.detail} if ack.status < 400 else {"error": ack.detail}

@@ -24,6 +24,12 @@ BULK_ACTIONS = ("status", "assign", "priority", "label", "unlabel")
 
 
 class InboxAPIView(APIView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Views read ``request.data.get(...)``: a JSON array or scalar body is a 400, not an AttributeError (500).
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, dict):
+            raise ValidationError({"detail": ["The request body must be a JSON object."]})
+
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DjangoValidationError):
             exc = ValidationError({"detail": exc.messages})

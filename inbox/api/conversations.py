@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -293,7 +293,9 @@ class ConversationLabels(InboxAPIView):
         request=None,
         responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND},
     )
-    def delete(self, request: Request, conversation_id: int, label_id: int) -> Response:
+    def delete(self, request: Request, conversation_id: int, label_id: int | None = None) -> Response:
+        if label_id is None:  # DELETE .../labels/ (no label in the path): say how, rather than a TypeError (500)
+            raise MethodNotAllowed("DELETE", detail="Take a label off with DELETE .../labels/<label_id>/.")
         conversation = get_conversation(request, conversation_id)
         label = get_object(Label, request, label_id, conversation.organization_id, "label")
         label_services.label_remove(user=request.user, conversation=conversation, label=label)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from inbox.channel_rules import outside_standard_window
 from inbox.models import Channel, Message
@@ -58,16 +58,28 @@ def outbound_send(*, message_id: int, final_attempt: bool = False) -> SendOutcom
     no attempt is recorded, nothing is sent. A transient failure (timeout, 429, 5xx, throttling) answers
     ``retry`` so the task retries with backoff;
     on the final attempt, or for a permanent failure, the message is marked failed with the provider's reason.
+
+    Two tasks for one message (a retry waiting for its backoff while the sweep enqueues another) never both
+    send: on PostgreSQL the message row stays locked for the whole provider call, and a second task finds it
+    locked and skips it. A killed worker's lock dies with its connection, so the sweep can send it again.
     """
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            return _send(message_id, final_attempt, skip_locked=True)
+    # SQLite (the embedded default) has no row locks; there tasks run in-process, one at a time per message.
+    return _send(message_id, final_attempt, skip_locked=False)
+
+
+def _send(message_id: int, final_attempt: bool, *, skip_locked: bool) -> SendOutcome:
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update(of=("self",))
+            Message.objects.select_for_update(of=("self",), skip_locked=skip_locked)
             .select_related("conversation__identity", "channel")
             .filter(pk=message_id)
             .first()
         )
         if message is None or message.status != Message.Status.QUEUED:
-            return SendOutcome("skipped")
+            return SendOutcome("skipped", "another task is sending it" if message is None else "")
     if message.channel.status != Channel.Status.ACTIVE:
         # Disconnected or awaiting reauthorization (issue 3): refuse before any provider call, saying what to do.
         reason = CHANNEL_NOT_ACTIVE.get(message.channel.status, "the channel is not active")
