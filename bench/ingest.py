@@ -73,7 +73,9 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-async def open_loop(url: str, bodies: list[tuple[bytes, dict[str, str]]], rate: float) -> tuple[list[float], int, float]:
+async def open_loop(
+    url: str, bodies: list[tuple[bytes, dict[str, str]]], rate: float
+) -> tuple[list[float], int, float]:
     """Send ``bodies`` at a constant arrival rate, whatever the answers' speed (no coordinated omission)."""
     latencies: list[float] = []
     errors = 0
