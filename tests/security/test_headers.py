@@ -70,7 +70,11 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 
 def _production_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_COOKIES", "DATABASE_URL", "REDIS_URL")}
+    # Nothing of the test process's own environment that production would not have (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; the suite hashes passwords with MD5).
+    test_only = ("DEBUG", "SECURE_COOKIES", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                 "FAST_PASSWORD_HASHING")
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         SWITCHBOARD_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
