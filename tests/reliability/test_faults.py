@@ -3,8 +3,9 @@
 daphne serves the webhooks, a real Celery worker (threads) processes them, fake Graph and TikTok servers on
 loopback play the providers. While traffic flows the test
 
-* posts every webhook (sandbox and WhatsApp, channel and app-level endpoints) two to five times, shuffled,
-  eight at a time, each new customer writing three messages in a row (processed concurrently by the worker);
+* posts every webhook (sandbox, WhatsApp, Messenger and TikTok; channel and app-level endpoints) two to five
+  times, shuffled, eight at a time, each new customer writing three messages in a row (processed concurrently by
+  the worker);
 * makes the fakes answer 429, 5xx and hang past the client timeout for a while;
 * SIGKILLs the worker while a send hangs at the fake Graph API, posts more traffic while no worker runs, and
   starts a new one (whose start also empties the Redis database: every queued task is lost, as with a Redis
@@ -43,12 +44,13 @@ from integrations.meta import webhooks as meta_webhooks
 from integrations.models import InboundWebhook, SandboxMessage
 from integrations.sandbox import adapter as sandbox_adapter
 from integrations.services.channels import channel_create
+from integrations.tiktok import signature as tiktok_signature
 from signals.models import SignalEvent
 from tests.factories import MembershipFactory
 from tests.fakes.graph import FakeGraphAPI, graph_error
 from tests.fakes.server import Reply
 from tests.fakes.tiktok import RATE_LIMITED, FakeTikTokAPI, envelope
-from tests.integrations.conftest import WHATSAPP_PHONE_NUMBER_ID, payload
+from tests.integrations.conftest import MESSENGER_PAGE_ID, TIKTOK_BUSINESS_ID, WHATSAPP_PHONE_NUMBER_ID, payload
 from tests.processes import celery_worker, daphne_server, wait_until
 from tests.reliability.conftest import LONG, RESTART_SERVICES
 from tests.signals.conftest import ACCESS_TOKEN as SIGNALS_TOKEN
@@ -70,6 +72,7 @@ WORKER_ENV = {
     # Longer than one batch's worst case (3 attempts of 1 s plus backoff), or a slow batch is claimed twice.
     "SIGNALS_SENDING_LEASE_SECONDS": "8",
     "META_APP_SECRET": APP_SECRET,
+    "TIKTOK_CLIENT_SECRET": APP_SECRET,  # TikTok's app-level endpoint verifies with the app's client secret
 }
 
 
@@ -97,6 +100,24 @@ def _whatsapp_body(customer: str, external_id: str, text: str, *, referral: bool
     return json.dumps(doc).encode()
 
 
+def _messenger_body(customer: str, external_id: str, text: str) -> bytes:
+    doc = payload("messenger", "text")
+    at = int(time.time() * 1000)
+    entry = doc["entry"][0]
+    entry["time"] = at
+    entry["messaging"][0].update(sender={"id": customer}, timestamp=at, message={"mid": external_id, "text": text})
+    return json.dumps(doc).encode()
+
+
+def _tiktok_body(customer: str, external_id: str, text: str) -> bytes:
+    doc = payload("tiktok", "im_receive_msg_text")
+    content = json.loads(doc["content"])  # TikTok's content is a JSON string inside the JSON body
+    content.update(conversation_id=f"conv-{customer}", message_id=external_id, timestamp=int(time.time() * 1000),
+                   from_user={"id": customer}, text={"body": text})
+    doc.update(create_time=int(time.time()), content=json.dumps(content))
+    return json.dumps(doc).encode()
+
+
 def _sandbox_body(account_id: str, customer: str, external_id: str, text: str, *, referral: bool) -> bytes:
     event: dict[str, Any] = {"type": "message", "id": external_id, "customer": {"id": customer, "name": customer},
                              "text": text, "timestamp": time.time()}
@@ -108,8 +129,8 @@ def _sandbox_body(account_id: str, customer: str, external_id: str, text: str, *
 class Traffic:
     """Builds the deliveries and remembers what was accepted, to count against at the end."""
 
-    def __init__(self, url: str, shop: Any, whatsapp: Any, sandbox_secret: str):
-        self.url, self.shop, self.whatsapp, self.sandbox_secret = url, shop, whatsapp, sandbox_secret
+    def __init__(self, url: str, channels: dict[str, Any], sandbox_secret: str):
+        self.url, self.channels, self.sandbox_secret = url, channels, sandbox_secret
         self.expected: set[tuple[int, str]] = set()  # (channel id, provider message id) acknowledged
         self.customers: set[tuple[int, str]] = set()
         self.keyword_customers: set[tuple[int, str]] = set()  # wrote "payment": one QualifiedLead each
@@ -119,9 +140,9 @@ class Traffic:
     def wave(self, tag: str) -> list[tuple[str, bytes, dict[str, str], tuple[int, str]]]:
         posts = []
         for n in range(CUSTOMERS):
-            for kind, channel in (("sandbox", self.shop.channel), ("whatsapp", self.whatsapp)):
-                customer = f"{tag}{n:03d}" if kind == "sandbox" else f"628{ord(tag):03d}{n:06d}"
-                referral = n % 2 == 0
+            for kind, channel in self.channels.items():
+                customer = f"628{ord(tag):03d}{n:06d}" if kind == "whatsapp" else f"{kind}-{tag}{n:03d}"
+                referral = n % 2 == 0 and kind in ("sandbox", "whatsapp")  # the ad referrals these payloads carry
                 self.customers.add((channel.pk, customer))
                 if referral:
                     self.referral_customers.add((channel.pk, customer))
@@ -140,15 +161,17 @@ class Traffic:
             body = _sandbox_body(channel.account_id, customer, external_id, text, referral=referral)
             headers = {sandbox_adapter.SIGNATURE_HEADER: sandbox_adapter.sign(body, self.sandbox_secret)}
             return [(f"/webhooks/sandbox/{channel.pk}/", body, headers, key)] * self.rng.randint(2, 5)
-        body = _whatsapp_body(customer, external_id, text, referral=referral)
+        body = {
+            "whatsapp": lambda: _whatsapp_body(customer, external_id, text, referral=referral),
+            "messenger": lambda: _messenger_body(customer, external_id, text),
+            "tiktok": lambda: _tiktok_body(customer, external_id, text),
+        }[kind]()
         copies = []
         for _ in range(self.rng.randint(2, 5)):
-            if self.rng.random() < 0.5:
-                copies.append((f"/webhooks/whatsapp/{channel.pk}/", body,
-                               {meta_webhooks.SIGNATURE_HEADER: meta_webhooks.sign(body, CHANNEL_SECRET)}, key))
-            else:  # the app-level endpoint, routed by phone_number_id
-                copies.append(("/webhooks/whatsapp/", body,
-                               {meta_webhooks.SIGNATURE_HEADER: meta_webhooks.sign(body, APP_SECRET)}, key))
+            # Half to the channel's own endpoint, half to the app-level one (routed by the account id inside).
+            own = self.rng.random() < 0.5
+            path = f"/webhooks/{kind}/{channel.pk}/" if own else f"/webhooks/{kind}/"
+            copies.append((path, body, _signed(kind, body, CHANNEL_SECRET if own else APP_SECRET), key))
         return copies
 
     def post(self, posts: list) -> None:
@@ -161,6 +184,19 @@ class Traffic:
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(one, posts))
+
+
+def _signed(kind: str, body: bytes, secret: str) -> dict[str, str]:
+    if kind == "tiktok":
+        return {tiktok_signature.HEADER: tiktok_signature.sign(body, secret, int(time.time()))}
+    return {meta_webhooks.SIGNATURE_HEADER: meta_webhooks.sign(body, secret)}
+
+
+def _accepted_reply_texts(graph: RecordingGraph, tiktok: FakeTikTokAPI) -> list[str]:
+    """Every reply text a fake provider (or the sandbox's customer side) accepted, once per acceptance."""
+    texts = [body["text"]["body"] if "text" in body else body["message"]["text"] for body in graph.accepted]
+    texts += [message["text"]["body"] for message in tiktok.messages]
+    return texts + list(SandboxMessage.objects.filter(side="business").values_list("text", flat=True))
 
 
 class Beat(threading.Thread):
@@ -218,15 +254,18 @@ def test_nothing_lost_or_doubled_under_kills_provider_faults_and_redeliveries() 
     beat = Beat()
     try:
         shop = make_shop()  # sandbox channel, curated "payment" keyword, Contact + QualifiedLead rules
-        whatsapp = channel_create(organization=shop.organization, kind="whatsapp", name="WhatsApp",
-                                  account_id=WHATSAPP_PHONE_NUMBER_ID, app_secret=CHANNEL_SECRET,
-                                  verify_token="v", access_token=GRAPH_TOKEN)
+        channels = {"sandbox": shop.channel}
+        for kind, account_id in (("whatsapp", WHATSAPP_PHONE_NUMBER_ID), ("messenger", MESSENGER_PAGE_ID),
+                                 ("tiktok", TIKTOK_BUSINESS_ID)):
+            channels[kind] = channel_create(organization=shop.organization, kind=kind, name=kind.title(),
+                                            account_id=account_id, app_secret=CHANNEL_SECRET, verify_token="v",
+                                            access_token=SIGNALS_TOKEN if kind == "tiktok" else GRAPH_TOKEN)
         agent = MembershipFactory(organization=shop.organization, role=Role.ADMIN, user__password=None).user
         sandbox_secret = shop.channel.credential.secrets().app_secret
         replies: list[str] = []
 
         with daphne_server(**env) as url:
-            traffic = Traffic(url, shop, whatsapp, sandbox_secret)
+            traffic = Traffic(url, channels, sandbox_secret)
             # Provider faults, in the order they are met: a send that hangs past the client timeout and then
             # fails (the worker is killed while it hangs), 503s, 429s with Retry-After, more hangs.
             graph.queue(Reply(status=504, body=graph_error(2), delay=HTTP_TIMEOUT * 4))
@@ -277,8 +316,7 @@ def test_nothing_lost_or_doubled_under_kills_provider_faults_and_redeliveries() 
         assert set(per_customer) == traffic.customers
         assert set(per_customer.values()) == {1}
         # Replies: each accepted exactly once by its provider, and marked sent.
-        sent = Counter([body["text"]["body"] for body in graph.accepted]
-                       + list(SandboxMessage.objects.filter(side="business").values_list("text", flat=True)))
+        sent = Counter(_accepted_reply_texts(graph, tiktok))
         assert sorted(sent) == sorted(replies)
         assert set(sent.values()) == {1}, [t for t, n in sent.items() if n > 1]
         assert not Message.objects.filter(direction="outbound").exclude(status="sent").exists()
