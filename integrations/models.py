@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Channel
 from integrations.channels.base import ChannelSecrets
@@ -14,9 +15,9 @@ class InboundWebhook(models.Model):
     """One delivery exactly as received: kept before processing so that nothing accepted is ever lost."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", gettext_lazy("Received")
+        PROCESSED = "processed", gettext_lazy("Processed")
+        FAILED = "failed", gettext_lazy("Failed")
 
     provider = models.CharField(max_length=20)
     # Null for app-level deliveries, which may carry entries for several channels.
@@ -102,8 +103,8 @@ class SandboxMessage(models.Model):
     """The sandbox provider's own mailbox: what the simulated customer wrote and what the business answered."""
 
     class Side(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        BUSINESS = "business", "Business"
+        CUSTOMER = "customer", gettext_lazy("Customer")
+        BUSINESS = "business", gettext_lazy("Business")
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="sandbox_messages")
     customer_id = models.CharField(max_length=191)
@@ -114,3 +115,36 @@ class SandboxMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["channel", "customer_id", "id"], name="sandbox_thread")]
+
+
+class MessageTemplate(models.Model):
+    """A message template of a channel's provider account (WhatsApp), as last synced from the account.
+
+    Only ``APPROVED`` templates may be sent; the others are kept so admins see why one is missing. A template is
+    one ``(name, language)`` pair: the same name in two languages is two rows.
+    """
+
+    APPROVED = "APPROVED"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="message_templates")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    category = models.CharField(max_length=40, blank=True, default="")
+    components = models.JSONField(default=list, blank=True)
+    body_text = models.TextField(blank=True, default="")
+    body_parameter_count = models.PositiveSmallIntegerField(default=0)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "name", "language"], name="template_unique_per_channel"),
+        ]
+        ordering = ["name", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language}, {self.status})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.APPROVED

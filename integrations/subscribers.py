@@ -25,8 +25,12 @@ def register_channel_rules() -> None:
                 extended_window=capabilities.extended_window,
                 max_business_messages_before_reply=capabilities.max_business_messages_before_reply,
                 max_text_length=capabilities.max_text_length,
+                templates=capabilities.templates,
             ),
         )
+    from integrations.services.templates import approved_template_choices
+
+    channel_rules.register_template_source(approved_template_choices)
 
 
 def connect() -> None:

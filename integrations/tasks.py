@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from datetime import timedelta
@@ -14,6 +15,8 @@ from inbox.models import Message
 from integrations.models import InboundWebhook
 from integrations.services import outbound, webhooks
 from switchboard.observability import single_instance
+
+logger = logging.getLogger(__name__)
 
 SEND_MAX_RETRIES = 6
 
@@ -62,3 +65,32 @@ def sweep_pending() -> dict[str, int]:
     for message_id in message_ids:
         send_outbound.delay(message_id)
     return {"webhooks": len(webhook_ids), "messages": len(message_ids)}
+
+
+@shared_task(name="integrations.sync_message_templates")
+def sync_message_templates(channel_id: int) -> str:
+    """Refresh one channel's templates from its provider account (the channel page's button)."""
+    from inbox.models import Channel
+    from integrations.services import templates
+
+    channel = Channel.objects.select_related("credential").filter(pk=channel_id).first()
+    if channel is None:
+        return "missing"
+    try:
+        result = templates.templates_sync(channel=channel)
+    except templates.TemplateSyncError as exc:
+        logger.warning("template sync failed", extra={"channel_id": channel_id, "reason": str(exc)})
+        return "failed"
+    return f"{result.approved}/{result.total}"
+
+
+@shared_task(name="integrations.sync_all_message_templates")
+@single_instance("integrations.sync_all_message_templates", ttl=900)
+def sync_all_message_templates() -> int:
+    """Periodic: enqueue a sync for every active channel with templates (new approvals reach the picker)."""
+    from integrations.services import templates
+
+    ids = list(templates.channels_with_templates().values_list("id", flat=True))
+    for channel_id in ids:
+        sync_message_templates.delay(channel_id)
+    return len(ids)

@@ -3,6 +3,7 @@ from django.urls import path
 from integrations import api, views
 from integrations.pages import channels as channel_pages
 from integrations.pages import deliveries as delivery_pages
+from integrations.pages import media as media_pages
 from integrations.pages import tokens as token_pages
 from integrations.sandbox import views as sandbox_views
 
@@ -22,6 +23,10 @@ urlpatterns = [
     path("channels/webhooks/", delivery_pages.delivery_list, name="deliveries"),
     path("channels/webhooks/<int:webhook_id>/replay/", delivery_pages.delivery_replay, name="delivery-replay"),
     path("settings/api-tokens/", token_pages.api_tokens, name="api-tokens"),
+    path("messages/<int:message_id>/media/", media_pages.message_media, name="message-media"),
+    path(
+        "channels/<int:channel_id>/templates/sync/", channel_pages.channel_templates_sync, name="channel-templates-sync"
+    ),
 ]
 
 # Mounted under /api/v1/ by switchboard/urls.py (namespace "integrations-api").

@@ -20,7 +20,7 @@ fuzzed on bytes alone:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol
@@ -193,7 +193,19 @@ class Ignored:
     account_id: str = ""
 
 
-InboundEvent = InboundMessage | StatusUpdate | ReadWatermark | ConversationReferral | Ignored
+@dataclass(frozen=True)
+class AuthorizationRevoked:
+    """The account withdrew our access at the provider (TikTok ``authorization.removed``): its token is dead.
+
+    ``reason`` is the provider's reason in words (``user disconnected from the TikTok app``...).
+    """
+
+    account_id: str
+    at: datetime
+    reason: str = ""
+
+
+InboundEvent = InboundMessage | StatusUpdate | ReadWatermark | ConversationReferral | AuthorizationRevoked | Ignored
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,57 @@ class Capabilities:
     sends_per_second: float | None = None
 
 
+class MediaError(AdapterError):
+    """Fetching a received media object failed. ``not_found``: the provider has no such media (any more)."""
+
+    def __init__(self, reason: str, *, code: str = "", retryable: bool = False, not_found: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.retryable = retryable
+        self.not_found = not_found
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """A message template as the provider lists it (WhatsApp approved templates), already understood.
+
+    ``body_text`` is the body component's text with ``{{1}}``, ``{{2}}``... placeholders and
+    ``body_parameter_count`` how many of them a send must fill. ``components`` keeps the provider's definition.
+    """
+
+    name: str
+    language: str
+    status: str
+    category: str = ""
+    body_text: str = ""
+    body_parameter_count: int = 0
+    components: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass
+class MediaDownload:
+    """A media object being downloaded from the provider: iterate ``chunks`` once, then it closes itself.
+
+    ``close`` must be called if the chunks are not consumed to the end (the HTTP connection stays open).
+    """
+
+    content_type: str
+    chunks: Iterator[bytes]
+    close: Callable[[], None]
+    filename: str = ""
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaRequest:
+    """What an adapter needs to find one received attachment: the attachment and the message it came with."""
+
+    attachment: Attachment
+    external_message_id: str = ""
+    thread_id: str = ""
+
+
 class ChannelAdapter(Protocol):
     """The contract every provider module implements. See the module docstring for each method's promise."""
 
@@ -245,4 +308,25 @@ class ChannelAdapter(Protocol):
         """Turn a raw body into events, or raise :class:`ParseError`. Pure; never raises anything else."""
 
     def send(self, secrets: ChannelSecrets, message: OutboundMessage) -> ProviderResult:
-        """Send one message through the provider's API, or raise :class:`SendError`."""
+        """Send one message through the provider's API, or raise :class:`SendError`.
+
+        ``message.template`` (``{"name", "language", "body_parameters": [str, ...]}``) sends an approved
+        template; an adapter whose ``capabilities.templates`` is false refuses it with a permanent ``SendError``.
+        """
+
+
+class TemplateSource(Protocol):
+    """Optional capability (``capabilities.templates``): list the account's message templates."""
+
+    def fetch_templates(self, secrets: ChannelSecrets) -> list[MessageTemplate]:
+        """Every template of the account, all statuses, following the provider's pages; or :class:`SendError`."""
+
+
+class MediaSource(Protocol):
+    """Optional capability (``capabilities.media``): download a received attachment, on demand.
+
+    Media is never copied into Switchboard: the provider keeps it and we fetch it when an agent opens it.
+    """
+
+    def fetch_media(self, secrets: ChannelSecrets, request: MediaRequest) -> MediaDownload:
+        """Open the download of one attachment, or raise :class:`MediaError` (``not_found`` when it is gone)."""

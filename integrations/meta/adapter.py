@@ -12,9 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from integrations.channels.base import ChannelSecrets, ProviderResult, WebhookRequest
+from integrations.channels.base import (
+    ChannelSecrets,
+    MediaDownload,
+    MediaError,
+    MediaRequest,
+    ProviderResult,
+    WebhookRequest,
+)
+from integrations.channels.media import open_download
 from integrations.meta import webhooks
-from integrations.meta.errors import GraphError, send_error
+from integrations.meta.errors import GraphError, MediaFetchError, send_error
 from integrations.meta.graph import GraphClient
 from switchboard.http import RetryPolicy
 
@@ -48,6 +56,45 @@ class GraphAdapter:
     def verification_challenge(self, request: WebhookRequest, secrets: ChannelSecrets) -> str:
         """Echo ``hub.challenge`` for a ``subscribe`` with our verify token, else :class:`HandshakeRefused`."""
         return webhooks.answer_handshake(request, secrets.verify_token)
+
+    def fetch_media(self, secrets: ChannelSecrets, request: MediaRequest) -> MediaDownload:
+        """Open the download of a received attachment.
+
+        With a media id (WhatsApp): ``GET /{version}/{media-id}`` gives a short-lived ``url`` that wants the same
+        bearer token. Without one (Messenger): the attachment's own ``payload.url`` from the webhook, a CDN link
+        that needs no token (so none is sent to it).
+        """
+        attachment = request.attachment
+        if attachment.media_id:
+            try:
+                with self._graph(secrets) as graph:
+                    answer = graph.get(graph.path(attachment.media_id))
+            except GraphError as error:
+                mapped = send_error(error)
+                # Graph answers an unknown or expired media id with error 100 (HTTP 400) or a plain 404.
+                gone = error.code == 100 or error.status == 404
+                raise MediaFetchError(
+                    mapped.reason, code=mapped.code, retryable=mapped.retryable, not_found=gone
+                ) from error
+            url = answer.get("url")
+            if not isinstance(url, str) or not url:
+                raise MediaFetchError("the provider returned no URL for this media")
+            headers = {"Authorization": f"Bearer {secrets.access_token}"}
+        elif attachment.url:
+            url, headers = attachment.url, {}
+        else:
+            raise MediaError("this attachment has no media id and no URL", not_found=True)
+        download = open_download(url, headers=headers, timeout=self._timeout(), filename=attachment.filename)
+        if download.content_type == "application/octet-stream" and attachment.mime_type:
+            download.content_type = attachment.mime_type
+        return download
+
+    def _timeout(self) -> float:
+        if self.timeout is not None:
+            return self.timeout
+        from django.conf import settings
+
+        return float(settings.PROVIDER_HTTP_TIMEOUT)
 
     def _send_with(self, secrets: ChannelSecrets, send: Callable[[GraphClient], str]) -> ProviderResult:
         """Run ``send`` (which returns the provider's message id) on a Graph client for the channel's token.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.channels.base import AdapterError, SendError
+from integrations.channels.base import MediaError, SendError
 
 OUTSIDE_WINDOW = "outside the 24-hour window"
 TOO_FAST = "sending too fast"
@@ -32,14 +32,11 @@ _TOKEN_CODES = frozenset({190})
 _TRANSIENT_CODES = frozenset({1, 2, 131000, 131016})
 
 
-class MediaFetchError(AdapterError):
+class MediaFetchError(MediaError):
     """Fetching a media object's URL failed; ``reason``/``code``/``retryable`` as in :class:`SendError`."""
 
-    def __init__(self, reason: str, *, code: str = "", retryable: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-        self.retryable = retryable
+    def __init__(self, reason: str, *, code: str = "", retryable: bool = False, not_found: bool = False):
+        super().__init__(reason, code=code, retryable=retryable, not_found=not_found)
 
 
 @dataclass  # not frozen: raising and add_note() set attributes on exceptions

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from integrations.channels.registry import known_providers
 from integrations.forms import ChannelForm
 from integrations.pages.access import forbidden, manager_page
 from integrations.services import channels as channel_services
+from integrations.services import templates as template_services
 
 # Error reports (500 e-mails, debug pages) never show the secrets typed into the channel form.
 hide_secrets = sensitive_post_parameters(*channel_services.SECRET_FIELDS)
@@ -67,7 +69,11 @@ def channel_new(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             return forbidden(request, str(exc))
         else:
-            messages.success(request, f"Channel “{channel.name}” added. Configure its webhook URL at the provider.")
+            messages.success(
+                request,
+                gettext("Channel “%(name)s” added. Configure its webhook URL at the provider.")
+                % {"name": channel.name},
+            )
             return redirect("integrations:channel", channel_id=channel.pk)
     return render(
         request,
@@ -93,6 +99,8 @@ def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
             "webhook_url": channel_services.channel_webhook_url(channel),
             "app_webhook_url": channel_services.app_webhook_url(channel.kind),
             "needs_verify_token": spec.needs_verify_token,
+            "supports_templates": template_services.channel_supports_templates(channel),
+            "templates": list(channel.message_templates.order_by("name", "language")),
         },
     )
 
@@ -120,7 +128,7 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
         except PermissionDenied as exc:
             return forbidden(request, str(exc))
         else:
-            messages.success(request, "Channel saved.")
+            messages.success(request, gettext("Channel saved."))
             return redirect("integrations:channel", channel_id=channel.pk)
     return render(
         request,
@@ -136,10 +144,33 @@ def channel_status(request: HttpRequest, channel_id: int) -> HttpResponse:
     try:
         if request.POST.get("action") == "enable":
             channel_services.channel_enable(channel=channel, enabled_by=request.user)
-            messages.success(request, f"“{channel.name}” is active again.")
+            messages.success(request, gettext("“%(name)s” is active again.") % {"name": channel.name})
         else:
             channel_services.channel_disable(channel=channel, disabled_by=request.user)
-            messages.success(request, f"“{channel.name}” is disabled. Its conversations are kept.")
+            messages.success(
+                request, gettext("“%(name)s” is disabled. Its conversations are kept.") % {"name": channel.name}
+            )
     except PermissionDenied as exc:
         return forbidden(request, str(exc))
+    return redirect("integrations:channel", channel_id=channel.pk)
+
+
+@require_POST
+@manager_page()
+def channel_templates_sync(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Fetch the account's message templates now (WhatsApp) and say how it went; the hourly sync does the same."""
+    channel = _channel(request, channel_id)
+    if not template_services.channel_supports_templates(channel):
+        messages.error(request, gettext("This kind of channel has no message templates."))
+        return redirect("integrations:channel", channel_id=channel.pk)
+    try:
+        result = template_services.templates_sync(channel=channel)
+    except template_services.TemplateSyncError as exc:
+        messages.error(request, gettext("The templates could not be synced: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(
+            request,
+            gettext("%(total)d templates synced, %(approved)d of them approved.")
+            % {"total": result.total, "approved": result.approved},
+        )
     return redirect("integrations:channel", channel_id=channel.pk)

@@ -7,6 +7,7 @@ logged. Every function checks ``inbox.permissions.can_manage_channels`` first wh
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets as token_generator
 from collections.abc import Mapping
@@ -17,12 +18,16 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from inbox import events, permissions
+from inbox.access.services.audit import audit_action  # issue 5: the organization audit log
 from inbox.models import Channel, Organization
 from integrations.channels.registry import known_providers
 from integrations.models import ChannelCredential
 from switchboard.crypto import SecretUnreadable, mask
+
+logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("app_secret", "verify_token", "access_token")
 EXTRA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -67,9 +72,19 @@ def _clean_extra(extra: Mapping[str, str] | None) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for key, value in (extra or {}).items():
         if not isinstance(key, str) or not EXTRA_KEY.match(key) or key in SECRET_FIELDS:
-            raise ValidationError({"extra": f"{str(key)[:40]!r} is not a valid extra field name (lowercase_words)."})
+            raise ValidationError(
+                {
+                    "extra": gettext("%(value)s is not a valid extra field name (lowercase_words).")
+                    % {"value": repr(str(key)[:40])}
+                }
+            )
         if not isinstance(value, str) or len(value) > MAX_SECRET_LENGTH:
-            raise ValidationError({"extra": f"{key} must be a string of at most {MAX_SECRET_LENGTH} characters."})
+            raise ValidationError(
+                {
+                    "extra": gettext("%(key)s must be a string of at most %(max_secret_length)s characters.")
+                    % {"key": key, "max_secret_length": MAX_SECRET_LENGTH}
+                }
+            )
         cleaned[key] = value.strip()
     return cleaned
 
@@ -93,16 +108,23 @@ def channel_create(
     """
     _check_manager(created_by, organization, "add channels")
     if kind not in known_providers():
-        raise ValidationError({"kind": f"Unknown channel kind {kind!r}; expected one of {known_providers()}."})
+        raise ValidationError(
+            {
+                "kind": gettext("Unknown channel kind %(kind)s; expected one of %(value)s.")
+                % {"kind": repr(kind), "value": known_providers()}
+            }
+        )
     if not name.strip():
-        raise ValidationError({"name": "A channel needs a name."})
+        raise ValidationError({"name": gettext("A channel needs a name.")})
     account_id = account_id.strip()
     extras = _clean_extra(extra)
     if kind == "sandbox":
         account_id = account_id or f"sandbox-{token_generator.token_hex(6)}"
         app_secret = app_secret or token_generator.token_urlsafe(32)
     elif not account_id:
-        raise ValidationError({"account_id": "The provider's account id is required for this kind of channel."})
+        raise ValidationError(
+            {"account_id": gettext("The provider's account id is required for this kind of channel.")}
+        )
     try:
         with transaction.atomic():
             channel = Channel.objects.create(
@@ -112,8 +134,9 @@ def channel_create(
             credential.store(app_secret=app_secret, verify_token=verify_token, access_token=access_token, **extras)
             credential.save()
             events.publish("channel.connected", organization_id=organization.pk, channel_id=channel.pk, kind=kind)
+            audit_action(actor=created_by, action="channel.created", target=channel, details={"kind": kind})
     except IntegrityError as exc:
-        raise ValidationError({"account_id": "Another channel already uses this provider account."}) from exc
+        raise ValidationError({"account_id": gettext("Another channel already uses this provider account.")}) from exc
     return channel
 
 
@@ -134,16 +157,20 @@ def channel_update(
     _check_manager(updated_by, channel.organization_id, "change channels")
     unknown = set(secrets or {}) - set(SECRET_FIELDS)
     if unknown:
-        raise ValidationError({"secrets": f"Unknown secret field(s): {', '.join(sorted(unknown))}."})
+        raise ValidationError(
+            {"secrets": gettext("Unknown secret field(s): %(value)s.") % {"value": ", ".join(sorted(unknown))}}
+        )
     fields: list[str] = []
     if name is not None:
         if not name.strip():
-            raise ValidationError({"name": "A channel needs a name."})
+            raise ValidationError({"name": gettext("A channel needs a name.")})
         channel.name = name.strip()
         fields.append("name")
     if account_id is not None:
         if not account_id.strip() and channel.kind != "sandbox":
-            raise ValidationError({"account_id": "The provider's account id is required for this kind of channel."})
+            raise ValidationError(
+                {"account_id": gettext("The provider's account id is required for this kind of channel.")}
+            )
         channel.account_id = account_id.strip()
         fields.append("account_id")
     extras = _clean_extra(extra)
@@ -169,8 +196,11 @@ def channel_update(
                         stored[key] = value
                 credential.store(**stored)
                 credential.save()
+            audit_action(
+                actor=updated_by, action="channel.secret_rotated" if secrets else "channel.updated", target=locked
+            )
     except IntegrityError as exc:
-        raise ValidationError({"account_id": "Another channel already uses this provider account."}) from exc
+        raise ValidationError({"account_id": gettext("Another channel already uses this provider account.")}) from exc
     channel.refresh_from_db()
     return channel
 
@@ -190,12 +220,14 @@ def channel_disable(*, channel: Channel, disabled_by: object | None) -> Channel:
     Publishes ``channel.disconnected`` once; disabling a disabled channel changes nothing.
     """
     _check_manager(disabled_by, channel.organization_id, "disable channels")
+    audit_action(actor=disabled_by, action="channel.disabled", target=channel)
     return _set_status(channel, Channel.Status.DISABLED, "channel.disconnected")
 
 
 def channel_enable(*, channel: Channel, enabled_by: object | None) -> Channel:
     """Make a disabled (or needs-reauthorization) channel active again. Publishes ``channel.connected``."""
     _check_manager(enabled_by, channel.organization_id, "enable channels")
+    audit_action(actor=enabled_by, action="channel.enabled", target=channel)
     return _set_status(channel, Channel.Status.ACTIVE, "channel.connected")
 
 
@@ -258,6 +290,7 @@ def channel_reconnect(
             stored["verify_token"] = verify_token
         credential.store(**stored)
         credential.save()
+        audit_action(actor=reconnected_by, action="channel.reconnected", target=locked)
         return _set_status(locked, Channel.Status.ACTIVE, "channel.connected")
 
 
@@ -273,6 +306,23 @@ def channel_mark_needs_reauthorization(*, channel: Channel) -> Channel:
     return channel
 
 
+def channel_authorization_revoked(*, channel: Channel, reason: str) -> Channel:
+    """The provider says the account withdrew our access (TikTok ``authorization.removed``).
+
+    Sending stops with "reconnect" (the channel needs reauthorization) and its OAuth connection, if any, says
+    why. Idempotent: a repeated delivery changes nothing more. A disabled channel stays disabled.
+    """
+    from integrations.connections.models import Connection  # the OAuth side, when the channel came from it
+
+    with transaction.atomic():
+        channel = channel_mark_needs_reauthorization(channel=channel)
+        Connection.objects.filter(channel_id=channel.pk, status=Connection.Status.ACTIVE).update(
+            status=Connection.Status.NEEDS_REAUTHORIZATION, last_error=f"Access removed at the provider: {reason}"[:500]
+        )
+    logger.warning("channel authorization removed at the provider", extra={"channel_id": channel.pk})
+    return channel
+
+
 def channel_disconnect(*, channel: Channel, disconnected_by: object | None) -> Channel:
     """Disconnect a channel: delete its stored secrets and disable it, at once. History is kept.
 
@@ -281,4 +331,5 @@ def channel_disconnect(*, channel: Channel, disconnected_by: object | None) -> C
     _check_manager(disconnected_by, channel.organization_id, "disconnect channels")
     with transaction.atomic():
         ChannelCredential.objects.filter(channel_id=channel.pk).delete()
+        audit_action(actor=disconnected_by, action="channel.disconnected", target=channel)
         return _set_status(channel, Channel.Status.DISABLED, "channel.disconnected")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -37,6 +38,18 @@ def _message_tag(message: Message) -> str:
     if message.channel.kind == "messenger" and message.sender_user_id and outside_standard_window(message.conversation):
         return "HUMAN_AGENT"
     return ""
+
+
+def _template(message: Message) -> dict[str, Any] | None:
+    """The approved template a message stands for (stored by the inbox as ``metadata["template"]``)."""
+    reference = (message.metadata or {}).get("template")
+    if not isinstance(reference, dict):
+        return None
+    return {
+        "name": reference.get("name", ""),
+        "language": reference.get("language", ""),
+        "body_parameters": list(reference.get("parameters") or []),
+    }
 
 
 def outbound_throttle_wait(channel: Channel) -> float:
@@ -90,6 +103,11 @@ def _send(message_id: int, final_attempt: bool, *, skip_locked: bool) -> SendOut
         return SendOutcome("throttled", "waiting for the channel's send rate limit", retry_after=wait)
     message_services.message_record_send_attempt(message_id=message_id)
     channel = message.channel
+    template = _template(message)
+    if template is not None and not adapter_for(channel.kind).capabilities.templates:
+        reason = f"{channel.get_kind_display()} channels have no message templates"
+        message_services.message_mark_failed(message_id=message_id, reason=reason)
+        return SendOutcome("failed", reason)
     try:
         credential = getattr(channel, "credential", None)
         secrets = credential.secrets() if credential is not None else ChannelSecrets(account_id=channel.account_id)
@@ -101,6 +119,7 @@ def _send(message_id: int, final_attempt: bool, *, skip_locked: bool) -> SendOut
                 text=message.body,
                 reply_to_external_id=message.reply_to_external_id,
                 tag=_message_tag(message),
+                template=template,
                 client_ref=str(message.pk),
             ),
         )

@@ -30,11 +30,15 @@ from integrations.channels.base import (
     ChannelSecrets,
     HandshakeRefused,
     InboundEvent,
+    MediaDownload,
+    MediaError,
+    MediaRequest,
     OutboundMessage,
     ProviderResult,
     SendError,
     WebhookRequest,
 )
+from integrations.channels.media import open_download
 from integrations.tiktok import parsing, signature
 from integrations.tiktok.client import RATE_LIMITED, SENDING_TOO_FAST, TikTokAPIError, TikTokBusinessClient
 from switchboard.http import RetryPolicy, TransportFailure
@@ -172,6 +176,37 @@ class TikTokAdapter:
         except TikTokAPIError as exc:
             raise self._error(exc.code, exc.message) from exc
         return ProviderResult(external_id=message_id)
+
+    def fetch_media(self, secrets: ChannelSecrets, request: MediaRequest) -> MediaDownload:
+        """Open the download of an image or video a customer sent: TikTok's download endpoint gives a URL that
+        wants the access token in ``x-user``. Stickers and shared posts carry a public ``url`` instead."""
+        attachment = request.attachment
+        if not attachment.media_id:
+            if attachment.url:
+                return open_download(attachment.url, headers={}, timeout=self.timeout, filename=attachment.filename)
+            raise MediaError("this attachment has no TikTok media id and no URL", not_found=True)
+        if not secrets.access_token or not secrets.account_id:
+            raise MediaError("the TikTok account is not connected: reconnect it")
+        client = TikTokBusinessClient(
+            self.api_base, access_token=secrets.access_token, timeout=self.timeout, retry=self._retry,
+            sleep=self._sleep,
+        )
+        try:
+            with client:
+                url = client.media_download_url(
+                    business_id=secrets.account_id,
+                    conversation_id=request.thread_id,
+                    message_id=request.external_message_id,
+                    media_id=attachment.media_id,
+                    media_type="VIDEO" if attachment.kind == "video" else "IMAGE",
+                )
+        except TransportFailure as exc:
+            raise MediaError(f"TikTok is unreachable: {exc.reason}", retryable=True) from exc
+        except TikTokAPIError as exc:
+            error = self._error(exc.code, exc.message)
+            raise MediaError(error.reason, code=error.code, retryable=error.retryable) from exc
+        return open_download(url, headers={"x-user": secrets.access_token}, timeout=self.timeout,
+                             filename=attachment.filename)
 
     def _check(self, secrets: ChannelSecrets, message: OutboundMessage) -> Attachment | None:
         """Refuse what TikTok would refuse anyway, before spending a request (and a message of the quota)."""

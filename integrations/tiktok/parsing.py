@@ -6,8 +6,9 @@ and https://business-api.tiktok.com/portal/docs?id=1759978319341570 (webhook eve
 A delivery is one envelope ``{client_key, event, create_time, user_openid, content}`` where ``user_openid`` is
 the business account and ``content`` is a *JSON string* parsed a second time (an object is accepted too).
 Events routed here: ``im_receive_msg`` (customer to business), ``im_send_msg`` (echo of what the business
-sent, from our API or the TikTok app) and ``im_mark_read_msg`` (the customer read the thread).
-Anything else becomes :class:`Ignored`.
+sent, from our API or the TikTok app), ``im_mark_read_msg`` (the customer read the thread) and
+``authorization.removed`` (the account withdrew our access; ``content`` is ``{"reason": <int>}``, documented at
+https://developers.tiktok.com/doc/webhooks-events/). Anything else becomes :class:`Ignored`.
 
 Assumptions, because TikTok does not document them publicly:
 
@@ -30,6 +31,7 @@ from typing import Any
 
 from integrations.channels.base import (
     Attachment,
+    AuthorizationRevoked,
     Ignored,
     InboundEvent,
     InboundMessage,
@@ -59,7 +61,8 @@ def parse(raw: bytes) -> list[InboundEvent]:
         return [Ignored(reason=f"unknown event {event[:80]!r}", account_id=account_id)]
     if not account_id:
         raise ParseError(f"{event}: missing 'user_openid' (the business account)")
-    return handler(event, account_id, envelope, _content(envelope))
+    content = _lenient_content(envelope) if event == "authorization.removed" else _content(envelope)
+    return handler(event, account_id, envelope, content)
 
 
 def _message(event: str, account_id: str, envelope: _Json, content: _Json) -> list[InboundEvent]:
@@ -139,10 +142,37 @@ def _read(event: str, account_id: str, envelope: _Json, content: _Json) -> list[
     ]
 
 
+# TikTok's documented reasons for ``authorization.removed``.
+REVOKE_REASONS = {
+    0: "unknown reason",
+    1: "the account disconnected Switchboard in the TikTok app",
+    2: "the TikTok account was deleted",
+    3: "the account holder's age changed",
+    4: "the TikTok account was banned",
+    5: "the developer revoked the authorization",
+}
+
+
+def _authorization_removed(event: str, account_id: str, envelope: _Json, content: _Json) -> list[InboundEvent]:
+    code = content.get("reason")
+    known = isinstance(code, int) and not isinstance(code, bool) and code in REVOKE_REASONS
+    reason = REVOKE_REASONS[code] if known else f"reason {str(code)[:20]!r}"
+    return [AuthorizationRevoked(account_id=account_id, at=_time(envelope, envelope, "create_time"), reason=reason)]
+
+
+def _lenient_content(envelope: _Json) -> _Json:
+    """``authorization.removed`` must never be lost over its optional detail: a broken ``content`` is empty."""
+    try:
+        return _content(envelope)
+    except ParseError:
+        return {}
+
+
 _HANDLERS: dict[str, Callable[[str, str, _Json, _Json], list[InboundEvent]]] = {
     "im_receive_msg": _message,
     "im_send_msg": _message,
     "im_mark_read_msg": _read,
+    "authorization.removed": _authorization_removed,
 }
 
 

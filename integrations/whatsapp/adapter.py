@@ -15,6 +15,7 @@ from integrations.channels.base import (
     Capabilities,
     ChannelSecrets,
     InboundEvent,
+    MessageTemplate,
     OutboundMessage,
     ProviderResult,
     SendError,
@@ -64,3 +65,17 @@ class WhatsAppAdapter(GraphAdapter):
         except GraphError as error:
             mapped = send_error(error)
             raise MediaFetchError(mapped.reason, code=mapped.code, retryable=mapped.retryable) from error
+
+    def fetch_templates(self, secrets: ChannelSecrets) -> list[MessageTemplate]:
+        """Every template of the channel's WhatsApp Business Account (``extra["waba_id"]``), all statuses.
+
+        Raises :class:`SendError` with the reason (no account id, token refused, provider unreachable).
+        """
+        waba_id = secrets.extra.get("waba_id", "")
+        if not waba_id:
+            raise SendError("the channel has no WhatsApp Business Account id: add it on the channel's edit page")
+        try:
+            with self._graph(secrets) as graph:
+                return WhatsAppClient(graph).message_templates(waba_id)
+        except GraphError as error:
+            raise send_error(error) from error

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.channels.base import Attachment, OutboundMessage, SendError
+from integrations.channels.base import Attachment, MessageTemplate, OutboundMessage, SendError
 from integrations.meta.errors import GraphError
 from integrations.meta.graph import GraphClient
+from integrations.whatsapp.templates import LIST_FIELDS, MAX_PAGES, PAGE_SIZE, parse_page, template_object
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -68,19 +69,8 @@ def _media(attachment: Attachment, text: str) -> dict[str, Any]:
 
 
 def _template(template: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"name", "language": "en_US" | {"code"}, "components"?}`` -> the documented template object."""
-    name = template.get("name")
-    language = template.get("language")
-    code = language.get("code") if isinstance(language, Mapping) else language
-    if not isinstance(name, str) or not name:
-        raise SendError("the template has no name")
-    if not isinstance(code, str) or not code:
-        raise SendError(f"the template {name!r} has no language code")
-    result: dict[str, Any] = {"name": name, "language": {"code": code}}
-    components = template.get("components")
-    if components:
-        result["components"] = list(components)
-    return result
+    """``{"name", "language": "en_US" | {"code"}, "components"? | "body_parameters"?}`` -> the template object."""
+    return template_object(template)
 
 
 class WhatsAppClient:
@@ -106,3 +96,18 @@ class WhatsAppClient:
         if not isinstance(url, str) or not url:
             raise GraphError("WhatsApp returned no URL for this media", status=200)
         return url, mime_type if isinstance(mime_type, str) else ""
+
+    def message_templates(self, waba_id: str) -> list[MessageTemplate]:
+        """Every template of the WhatsApp Business Account, following ``paging.cursors.after`` to the end."""
+        path = self.graph.path(waba_id, "message_templates")
+        found: list[MessageTemplate] = []
+        after = ""
+        for _ in range(MAX_PAGES):
+            params = {"fields": LIST_FIELDS, "limit": str(PAGE_SIZE)}
+            if after:
+                params["after"] = after
+            templates, after = parse_page(self.graph.get(path, params))
+            found.extend(templates)
+            if not after:
+                break
+        return found

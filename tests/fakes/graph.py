@@ -1,6 +1,8 @@
 """A fake Meta Graph API on loopback: WhatsApp Cloud API and Messenger Send API messages, and media look-up.
 
-Serves ``POST /{version}/{phone_number_id | page_id}/messages`` and ``GET /{version}/{media_id}``. It checks
+Serves ``POST /{version}/{phone_number_id | page_id}/messages``, ``GET /{version}/{media_id}`` (and the media
+file behind its ``url`` at ``GET /media-files/{media_id}``, bearer token required, as WhatsApp's lookaside URL
+wants) and ``GET /{version}/{waba_id}/message_templates`` (paged with ``paging.cursors.after``). It checks
 ``Authorization: Bearer <token>`` (401 with Graph error 190 otherwise) and the documented body shapes (400 with
 Graph error 100 naming the problem), and answers with the documented success shapes. Tests can script Graph
 errors with :meth:`FakeGraphAPI.fail_with_graph_error` besides the base class's 429/5xx/delay faults.
@@ -32,6 +34,8 @@ GRAPH_ERROR_MESSAGES: dict[int, str] = {
 }
 _MESSAGES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
 _NODE_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)$")
+_TEMPLATES_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/message_templates$")
+_MEDIA_FILE_PATH = re.compile(r"^/media-files/([^/]+)$")
 _WHATSAPP_MEDIA = ("image", "audio", "video", "document", "sticker")
 _WHATSAPP_TYPES = frozenset({*_WHATSAPP_MEDIA, "text", "template", "interactive", "location", "contacts",
                              "reaction"})
@@ -66,6 +70,8 @@ class FakeGraphAPI(FakeProvider):
         self.token = token
         self.version = version  # None: any vNN.N is accepted
         self.media: dict[str, dict[str, Any]] = {}
+        self.media_files: dict[str, tuple[bytes, str]] = {}
+        self.templates: dict[str, list[dict[str, Any]]] = {}  # by WhatsApp Business Account id
         self._ids = itertools.count(1)
 
     # -- scripting -------------------------------------------------------------------------------------------
@@ -78,10 +84,26 @@ class FakeGraphAPI(FakeProvider):
         """Forget requests, scripted replies, media and the id counter: a long-lived fake looks new."""
         super().reset()
         self.media.clear()
+        self.media_files.clear()
+        self.templates.clear()
         self._ids = itertools.count(1)
 
     def add_media(self, media_id: str, url: str, mime_type: str) -> None:
         self.media[media_id] = {"url": url, "mime_type": mime_type}
+
+    def add_media_file(self, media_id: str, content: bytes, mime_type: str) -> None:
+        """A received media object whose ``url`` this fake serves too (``GET /media-files/{id}``)."""
+        self.media_files[media_id] = (content, mime_type)
+        self.add_media(media_id, f"{self.base_url}/media-files/{media_id}", mime_type)
+
+    def add_template(self, waba_id: str, name: str, *, language: str = "en_US", status: str = "APPROVED",
+                     category: str = "UTILITY", body: str = "Hello {{1}}") -> None:
+        """A template of the account, in the documented list shape (components with an upper-case type)."""
+        self.templates.setdefault(waba_id, []).append({
+            "name": name, "language": language, "status": status, "category": category,
+            "components": [{"type": "HEADER", "format": "TEXT", "text": "Update"}, {"type": "BODY", "text": body}],
+            "id": str(1000 + len(self.templates[waba_id])),
+        })
 
     @property
     def sent(self) -> list[Any]:
@@ -91,6 +113,15 @@ class FakeGraphAPI(FakeProvider):
     def handle(self, request: RecordedRequest) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(status=401, body=graph_error(190))
+        media_file = _MEDIA_FILE_PATH.match(request.path)
+        if media_file and request.method == "GET":
+            if media_file.group(1) not in self.media_files:
+                return Reply(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
+            content, mime_type = self.media_files[media_file.group(1)]
+            return Reply(body=content, headers={"Content-Type": mime_type})
+        templates = _TEMPLATES_PATH.match(request.path)
+        if templates and request.method == "GET":
+            return self._templates(templates.group(2), request)
         messages = _MESSAGES_PATH.match(request.path)
         node = _NODE_PATH.match(request.path)
         match = messages or node
@@ -109,6 +140,22 @@ class FakeGraphAPI(FakeProvider):
             return Reply(body={"messaging_product": "whatsapp", "id": node.group(2), "sha256": "0" * 64,
                                "file_size": 1024, **media})
         return Reply(status=400, body=graph_error(100, f"Unsupported {request.method} request.", subcode=33))
+
+    def _templates(self, waba_id: str, request: RecordedRequest) -> Reply:
+        """One page of the account's templates: ``limit`` per page, ``after`` the cursor of the previous page."""
+        if waba_id not in self.templates:
+            return Reply(status=400, body=graph_error(100, "Unsupported get request.", subcode=33))
+        fields = set(request.query.get("fields", "").split(","))
+        if not {"name", "language", "status", "components"} <= fields:
+            return Reply(status=400, body=graph_error(100, "(#100) fields must list name, language, status..."))
+        limit = int(request.query.get("limit") or 25)
+        start = int(request.query.get("after") or 0)
+        items = self.templates[waba_id]
+        page = [{k: v for k, v in t.items() if k in fields or k == "id"} for t in items[start:start + limit]]
+        paging: dict[str, Any] = {"cursors": {"before": str(start), "after": str(start + len(page))}}
+        if start + limit < len(items):
+            paging["next"] = f"{self.base_url}{request.path}?after={start + limit}&limit={limit}"
+        return Reply(body={"data": page, "paging": paging})
 
     def _send(self, account_id: str, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -144,6 +191,13 @@ def _check_whatsapp(body: dict[str, Any]) -> None:
         _require(isinstance(obj.get("name"), str) and bool(obj["name"]), "template.name is required")
         language = obj.get("language")
         _require(isinstance(language, dict) and bool(language.get("code")), "template.language.code is required")
+        for component in obj.get("components") or []:
+            _require(isinstance(component, dict) and component.get("type") in ("header", "body", "button"),
+                     "template.components[].type must be header, body or button")
+            for parameter in component.get("parameters") or []:
+                _require(isinstance(parameter, dict) and parameter.get("type") == "text"
+                         and isinstance(parameter.get("text"), str) and bool(parameter["text"]),
+                         "template parameters need type text and a text")
     context = body.get("context")
     _require(context is None or (isinstance(context, dict) and bool(context.get("message_id"))),
              "context.message_id is required with context")

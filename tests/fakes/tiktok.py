@@ -28,6 +28,8 @@ from tests.fakes.server import FakeProvider, RecordedRequest, Reply
 
 SEND_PATH = "/open_api/v1.3/business/message/send/"
 MEDIA_UPLOAD_PATH = "/open_api/v1.3/business/message/media/upload/"
+MEDIA_DOWNLOAD_PATH = "/open_api/v1.3/business/message/media/download/"
+MEDIA_FILE_PREFIX = "/media-files/"
 EVENT_TRACK_PATH = "/open_api/v1.3/event/track/"
 
 OK = 0
@@ -76,6 +78,7 @@ class FakeTikTokAPI(FakeProvider):
         self.limit_error_code = limit_error_code
         self.messages: list[dict[str, Any]] = []
         self.media: dict[str, bytes] = {}
+        self.received_media: dict[str, tuple[bytes, str]] = {}  # media a customer sent, by media id
         self.events: list[dict[str, Any]] = []
         self._since_reply: Counter[str] = Counter()
         self._ids = itertools.count(1)
@@ -94,11 +97,16 @@ class FakeTikTokAPI(FakeProvider):
         with self._state:
             self._since_reply.pop(conversation_id, None)
 
+    def add_received_media(self, media_id: str, content: bytes, mime_type: str = "image/jpeg") -> None:
+        """A file a customer sent: the download endpoint answers its URL, which wants ``x-user: <token>``."""
+        self.received_media[media_id] = (content, mime_type)
+
     def reset(self) -> None:
         super().reset()
         with self._state:
             self.messages.clear()
             self.media.clear()
+            self.received_media.clear()
             self.events.clear()
             self._since_reply.clear()
 
@@ -108,7 +116,10 @@ class FakeTikTokAPI(FakeProvider):
 
     # -- serving ---------------------------------------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> Reply:
-        routes = {SEND_PATH: self._send, MEDIA_UPLOAD_PATH: self._upload, EVENT_TRACK_PATH: self._track}
+        if request.path.startswith(MEDIA_FILE_PREFIX) and request.method == "GET":
+            return self._media_file(request)
+        routes = {SEND_PATH: self._send, MEDIA_UPLOAD_PATH: self._upload, EVENT_TRACK_PATH: self._track,
+                  MEDIA_DOWNLOAD_PATH: self._download}
         route = routes.get(request.path)
         if route is None or request.method != "POST":
             missing = f"no such endpoint: {request.method} {request.path}"
@@ -123,6 +134,24 @@ class FakeTikTokAPI(FakeProvider):
             return route(request)
         except InvalidParams as exc:
             return _answer(INVALID_PARAMS, str(exc))
+
+    def _download(self, request: RecordedRequest) -> Reply:
+        body = _json_object(request)
+        for key in ("business_id", "conversation_id", "message_id", "media_id"):
+            _string(body, key)
+        if body.get("media_type") not in ("IMAGE", "VIDEO"):
+            raise InvalidParams("media_type must be IMAGE or VIDEO")
+        if body["media_id"] not in self.received_media:
+            return _answer(INVALID_PARAMS, "media not found")
+        return _answer(OK, "OK", {"download_url": f"{self.base_url}{MEDIA_FILE_PREFIX}{body['media_id']}"})
+
+    def _media_file(self, request: RecordedRequest) -> Reply:
+        if request.headers.get("x-user", "") not in self.tokens:
+            return Reply(status=403, body=b"forbidden", headers={"Content-Type": "text/plain"})
+        found = self.received_media.get(request.path[len(MEDIA_FILE_PREFIX):])
+        if found is None:
+            return Reply(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
+        return Reply(body=found[0], headers={"Content-Type": found[1]})
 
     def _send(self, request: RecordedRequest) -> Reply:
         body = _json_object(request)
