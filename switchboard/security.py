@@ -5,7 +5,8 @@ fetches are limited to the site itself; the inbox's websocket is allowed explici
 same host (older browsers do not count those schemes as ``'self'``). Style *attributes* stay allowed
 (``style-src-attr 'unsafe-inline'``): label chips set a CSS custom property inline (``--label-colour``); that
 allows no ``<style>`` element and no script. ``CONTENT_SECURITY_POLICY_EXEMPT_PATHS`` lists path prefixes whose
-pages still carry inline scripts (third-party views) and get no policy until they are moved to files.
+pages still carry inline scripts (third-party views) and get no policy until they are moved to files (none now);
+``CONTENT_SECURITY_POLICY_PATH_DIRECTIVES`` loosens single directives under a path prefix instead.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ DEFAULT_POLICY = (
 
 def content_security_policy(request: HttpRequest) -> str:
     """The policy for ``request``: the configured directives with this host's websocket origins filled in."""
-    directives = getattr(settings, "CONTENT_SECURITY_POLICY", None) or DEFAULT_POLICY
+    directives = list(getattr(settings, "CONTENT_SECURITY_POLICY", None) or DEFAULT_POLICY)
+    for prefix, replacements in getattr(settings, "CONTENT_SECURITY_POLICY_PATH_DIRECTIVES", {}).items():
+        if request.path.startswith(prefix):
+            by_name = {directive.split()[0]: directive for directive in replacements}
+            directives = [by_name.get(directive.split()[0], directive) for directive in directives]
     host = request.get_host()
     return "; ".join(directives).replace("{ws}", f"ws://{host} wss://{host}")
 
