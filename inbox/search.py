@@ -11,6 +11,7 @@ full-text matching there works on whole phrases only; the trigram indexes catch 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import connection
@@ -22,6 +23,41 @@ from inbox.permissions import mask_phone
 
 # Ranking is computed on at most this many of the newest matching messages ("only top candidates").
 CANDIDATES = 500
+
+
+SNIPPET = 120
+
+
+def snippet(body: str, text: str, width: int = SNIPPET) -> tuple[str, list[list[int]]]:
+    """A window of ``body`` around the first word of ``text`` found, and where the words are in it.
+
+    Highlights are ``[start, end)`` character ranges into the snippet (browsers wrap them in ``<mark>`` with
+    text nodes, so nothing here is HTML and nothing a customer wrote can inject markup).
+    """
+    words = [w for w in re.findall(r"\w+", text.lower()) if w] or [text.lower().strip()]
+    lowered = body.lower()
+    found = [i for i in (lowered.find(w) for w in words if w) if i >= 0]
+    start = max(0, min(found) - width // 3) if found else 0
+    if start:  # begin on a word boundary
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    window = body[start : start + width]
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(body) else ""
+    shown = prefix + window + suffix
+    lowered_shown = shown.lower()
+    ranges: list[list[int]] = []
+    for word in words:
+        for match in re.finditer(re.escape(word), lowered_shown):
+            ranges.append([match.start(), match.end()])
+    ranges.sort()
+    merged: list[list[int]] = []
+    for low, high in ranges:
+        if merged and low <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return shown, merged
 
 
 def is_postgres() -> bool:
@@ -74,18 +110,25 @@ def search_messages(*, conversations: QuerySet[Conversation], text: str, limit: 
         )
     else:
         ranked = messages.filter(body__icontains=text).order_by("-id")
-    rows = ranked.select_related("conversation__contact", "conversation__channel")[:limit]
-    return [
-        {
-            "message_id": m.pk,
-            "conversation_id": m.conversation_id,
-            "contact_name": m.conversation.contact.name or "Customer",
-            "channel_kind": m.conversation.channel.kind,
-            "body": m.body[:200],
-            "created_at": m.created_at,
-        }
-        for m in rows
-    ]
+    rows = ranked.values(
+        "id", "conversation_id", "conversation__contact__name", "conversation__channel__kind", "body", "created_at"
+    )[:limit]
+    results = []
+    for m in rows:
+        shown, highlights = snippet(m["body"], text)
+        results.append(
+            {
+                "message_id": m["id"],
+                "conversation_id": m["conversation_id"],
+                "contact_name": m["conversation__contact__name"] or "Customer",
+                "channel_kind": m["conversation__channel__kind"],
+                "body": m["body"][:200],
+                "snippet": shown,
+                "highlights": highlights,
+                "created_at": m["created_at"],
+            }
+        )
+    return results
 
 
 def search_contacts(
@@ -110,6 +153,7 @@ def search_contacts(
             "phone": c.contact.phone if include_pii else mask_phone(c.contact.phone),
             "channel_kind": c.channel.kind,
             "status": c.status,
+            "last_message_at": c.last_message_at,
         }
         for c in rows
     ]

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from inbox import filters, permissions
-from inbox.models import Conversation, ConversationRead, Label, Membership, Message, Note, Team
+from inbox.models import Conversation, ConversationLabel, ConversationRead, Label, Membership, Message, Note, Team
 
 
 def message_preview(message: Message) -> str:
@@ -123,7 +124,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         parsed = datetime.fromisoformat(moment)
         return parsed, int(pk)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise filters.FilterError("cursor: not a cursor this server returned") from exc
+        raise filters.FilterError(gettext("cursor: not a cursor this server returned")) from exc
 
 
 def with_my_unread(conversations: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
@@ -175,6 +176,108 @@ def conversation_page(
     )
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return ConversationPage(rows[:limit], next_cursor)
+
+
+@dataclass(frozen=True)
+class RowPage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+_ROW_FIELDS = (
+    "id",
+    "channel_id",
+    "channel__kind",
+    "channel__name",
+    "contact__name",
+    "identity__display_name",
+    "status",
+    "snoozed_until",
+    "priority",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "team_id",
+    "team__name",
+    "last_inbound_message_id",
+    "last_message_at",
+    "last_message_preview",
+    "tracking_id",
+    "campaign_id",
+    "last_inbound_at",
+    "ad_id",
+    "created_at",
+    "my_unread_count",
+)
+
+
+def conversation_rows(
+    *, user: Any, document: Any = None, cursor: str | None = None, limit: int = PAGE_SIZE, ids: list[int] | None = None
+) -> RowPage:
+    """``conversation_page`` as the dicts the REST API answers (``conversation_detail_dict``'s shape), built fast.
+
+    Plain ``values()`` rows instead of five model instances per conversation, and the page's labels in one more
+    query: at a million conversations the SQL takes a few milliseconds and building model instances was most of
+    the time. Same filters, order, cursor and constant query count as ``conversation_page``.
+    """
+    conversations = conversation_queryset(user=user, document=document)
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        conversations = conversations.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk))
+    if ids is not None:
+        conversations = conversations.filter(id__in=ids[:PAGE_SIZE])
+    raw = list(
+        with_my_unread(conversations, user).order_by("-last_message_at", "-id").values(*_ROW_FIELDS)[: limit + 1]
+    )
+    next_cursor = None
+    if len(raw) > limit:
+        last = raw[limit - 1]
+        moment = last["last_message_at"].isoformat()
+        next_cursor = base64.urlsafe_b64encode(f"{moment}|{last['id']}".encode()).decode().rstrip("=")
+        raw = raw[:limit]
+    labels: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in raw}
+    if raw:
+        links = (
+            ConversationLabel.objects.filter(conversation_id__in=list(labels))
+            .order_by("label__name")
+            .values_list("conversation_id", "label_id", "label__name", "label__colour", "label__description")
+        )
+        for conversation_id, label_id, name, colour, description in links:
+            labels[conversation_id].append({"id": label_id, "name": name, "colour": colour, "description": description})
+    rows = []
+    for r in raw:
+        assignee = ""
+        if r["assignee_id"] is not None:
+            full = f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
+            assignee = full or r["assignee__username"]
+        rows.append(
+            {
+                "id": r["id"],
+                "channel_id": r["channel_id"],
+                "channel_kind": r["channel__kind"],
+                "channel_name": r["channel__name"],
+                "contact_name": r["contact__name"] or r["identity__display_name"] or "Customer",
+                "status": r["status"],
+                "snoozed_until": r["snoozed_until"],
+                "priority": r["priority"],
+                "assignee_id": r["assignee_id"],
+                "team_id": r["team_id"],
+                "unread_count": r["my_unread_count"],
+                "last_inbound_message_id": r["last_inbound_message_id"],
+                "last_message_at": r["last_message_at"],
+                "preview": r["last_message_preview"],
+                "tracking_id": r["tracking_id"],
+                "campaign_id": r["campaign_id"],
+                "assignee_name": assignee,
+                "team_name": r["team__name"] or "",
+                "labels": labels[r["id"]],
+                "last_inbound_at": r["last_inbound_at"],
+                "ad_id": r["ad_id"],
+                "created_at": r["created_at"],
+            }
+        )
+    return RowPage(rows, next_cursor)
 
 
 def conversation_count(*, user: Any, document: Any, cap: int = 1000, context: Any = None) -> int:
@@ -307,3 +410,41 @@ def view_counts(*, user: Any, views: list[Any], cap: int = 1000) -> dict[str, in
         except filters.FilterError:
             counts[f"view-{view.pk}"] = 0  # a view saved before a condition it uses was unregistered
     return counts
+
+
+def label_usage(*, organization_id: int) -> list[Label]:
+    """The organization's labels by name, each annotated with ``usage``: how many conversations carry it."""
+    return list(
+        Label.objects.filter(organization_id=organization_id)
+        .annotate(usage=Count("conversation_links"))
+        .order_by("name")
+    )
+
+
+# What the canned replies page fills variables with when previewing (no conversation to take them from).
+PREVIEW_VALUES = {
+    "contact.name": "Ana Putri",
+    "contact.phone": "+62 812 3456 7890",
+    "contact.email": "ana.putri@example.com",
+    "channel.name": "WhatsApp",
+    "order.number": "1042",
+}
+
+
+def canned_reply_preview(*, body: str, user: Any) -> dict[str, Any]:
+    """``body`` with its variables filled by sample values (``agent.name`` is the viewer); unknown ones listed."""
+    from inbox.services.canned import VARIABLE, known_variables
+
+    known = set(known_variables())
+    unknown: list[str] = []
+
+    def fill(match: Any) -> str:
+        name = match.group(1)
+        if name not in known:
+            unknown.append(name)
+            return match.group(0)
+        if name == "agent.name":
+            return _user_name(user)
+        return PREVIEW_VALUES.get(name, f"[{name}]")
+
+    return {"text": VARIABLE.sub(fill, body or ""), "unknown": unknown}

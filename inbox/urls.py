@@ -8,6 +8,11 @@ urlpatterns = [
     path("inbox/", views.index, name="index"),
     path("inbox/c/<int:conversation_id>/", views.index, name="conversation"),
     path("inbox/c/<int:conversation_id>/contact/", views.contact_edit, name="contact-edit"),
+    path("inbox/c/<int:conversation_id>/pane/", views.conversation_pane, name="conversation-pane"),
+    path("inbox/labels/", views.label_list, name="labels"),
+    path("inbox/labels/<int:label_id>/delete/", views.label_delete, name="label-delete"),
+    path("inbox/canned-replies/", views.canned_reply_list, name="canned-replies"),
+    path("inbox/canned-replies/<int:canned_id>/delete/", views.canned_reply_delete, name="canned-reply-delete"),
 ]
 
 api_urlpatterns = [

@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inbox import channel_rules, filters, permissions, realtime, selectors
-from inbox.models import Conversation
+from inbox.models import CannedReply, Conversation, Label
+from inbox.services import canned as canned_services
 from inbox.services import contacts as contact_services
 from inbox.services import conversations as conversation_services
+from inbox.services import labels as label_services
 from inbox.services import views as view_services
 
 DEFAULT_VIEW = "open"
@@ -47,30 +49,39 @@ def _document(request: HttpRequest, saved: list[Any]) -> tuple[Any, str, str]:
     return {"status": ["open"]}, DEFAULT_VIEW, ""
 
 
+def _current_context(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """The open conversation's panes: thread, composer, contact sidebar (and it is marked read)."""
+    try:
+        current = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise Http404(_("No such conversation")) from exc
+    conversation_services.conversation_mark_read(conversation=current, user=request.user)
+    return {
+        "current": current,
+        "thread": selectors.thread_items(conversation=current),
+        "composer": channel_rules.composer_state(current),
+        "sidebar": selectors.contact_sidebar(user=request.user, conversation=current),
+        "current_labels": list(current.labels.all()),
+    }
+
+
 @login_required
-def index(request: HttpRequest, conversation_id: int | None = None) -> HttpResponse:
+def index(request: HttpRequest, conversation_id: int | None = None, *, pane_only: bool = False) -> HttpResponse:
     membership = permissions.active_membership(request.user)
     if membership is None:
         return render(request, "inbox/no_organization.html", status=403)
     saved = list(view_services.saved_views_visible(request.user))
     document, active_view, filter_error = _document(request, saved)
-    page = selectors.conversation_page(user=request.user, document=document)
-    current = None
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {"current": None}
     if conversation_id is not None:
-        try:
-            current = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        except Conversation.DoesNotExist as exc:
-            raise Http404(_("No such conversation")) from exc
-        conversation_services.conversation_mark_read(conversation=current, user=request.user)
-        context = {
-            "thread": selectors.thread_items(conversation=current),
-            "composer": channel_rules.composer_state(current),
-            "sidebar": selectors.contact_sidebar(user=request.user, conversation=current),
-            "current_labels": list(current.labels.all()),
-        }
+        context = _current_context(request, conversation_id)
+    current = context["current"]
+    if pane_only:  # in-place switching reads only the thread and contact panes: skip the list and the counts
+        page, counts = selectors.ConversationPage([], None), {}
+    else:
+        page = selectors.conversation_page(user=request.user, document=document)
+        counts = selectors.view_counts(user=request.user, views=saved)
     directory = selectors.organization_directory(membership=membership)
-    counts = selectors.view_counts(user=request.user, views=saved)
     list_query = request.GET.urlencode()
     return render(
         request,
@@ -79,7 +90,6 @@ def index(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
             "membership": membership,
             "conversations": page.conversations,
             "next_cursor": page.next_cursor,
-            "current": current,
             "builtin_views": [{**v, "count": counts.get(v["key"], 0)} for v in selectors.BUILTIN_VIEWS],
             "saved_views": [{"view": v, "key": f"view-{v.pk}", "count": counts.get(f"view-{v.pk}", 0)} for v in saved],
             "active_view": active_view,
@@ -96,7 +106,11 @@ def index(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
             "page_data": {
                 "user_id": request.user.pk,
                 "username": request.user.get_username(),
-                "current": selectors.conversation_detail_dict(current) if current else None,
+                "current": (
+                    permissions.payload_for(request.user, None, selectors.conversation_detail_dict(current))
+                    if current
+                    else None
+                ),  # issue 5: numbers typed in the preview are masked for viewers without contact details
                 "filter": document,
                 "next_cursor": page.next_cursor,
                 "seq": realtime.latest_seq(membership.organization_id),
@@ -107,6 +121,14 @@ def index(request: HttpRequest, conversation_id: int | None = None) -> HttpRespo
             **context,
         },
     )
+
+
+@login_required
+def conversation_pane(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The inbox page with only the conversation's panes filled (inbox.js swaps them in without a reload)."""
+    response = index(request, conversation_id, pane_only=True)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -133,3 +155,122 @@ def contact_edit(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("inbox:index")
+
+
+# --- management pages: labels and canned replies (owners and admins, through inbox.permissions) ---------------
+
+
+def _manager(request: HttpRequest, allowed: Any) -> Any:
+    """The membership of a user the policy lets manage this page; ``PermissionDenied`` (403) otherwise."""
+    membership = permissions.active_membership(request.user)
+    if membership is None or not allowed(request.user, membership.organization_id):
+        raise PermissionDenied(_("Only owners and admins manage this."))
+    return membership
+
+
+def _errors(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _label(membership: Any, label_id: Any) -> Label:
+    try:  # another organization's label answers like a missing one
+        return Label.objects.get(pk=int(label_id), organization_id=membership.organization_id)
+    except (Label.DoesNotExist, TypeError, ValueError) as exc:
+        raise Http404(_("No such label")) from exc
+
+
+@login_required
+def label_list(request: HttpRequest) -> HttpResponse:
+    """Labels with how many conversations carry each; create and edit (POST), delete via a confirmation page."""
+    membership = _manager(request, permissions.can_manage_labels)
+    form: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        fields = {key: request.POST.get(key, "") for key in ("name", "colour", "description")}
+        try:
+            if request.POST.get("label"):
+                label = _label(membership, request.POST["label"])
+                label_services.label_update(user=request.user, label=label, **fields)
+                messages.success(request, _("Label “%(name)s” saved.") % {"name": label.name})
+            else:
+                label = label_services.label_create(
+                    user=request.user, organization_id=membership.organization_id, **fields
+                )
+                messages.success(request, _("Label “%(name)s” created.") % {"name": label.name})
+            return redirect("inbox:labels")
+        except ValidationError as exc:  # keep what was typed, say what is wrong
+            form = {**fields, "label": request.POST.get("label", ""), "error": _errors(exc)}
+            status = 400
+    labels = selectors.label_usage(organization_id=membership.organization_id)
+    return render(request, "inbox/labels.html", {"labels": labels, "form": form}, status=status)
+
+
+@login_required
+def label_delete(request: HttpRequest, label_id: int) -> HttpResponse:
+    """GET asks for confirmation (saying how many conversations lose the label); POST deletes."""
+    membership = _manager(request, permissions.can_manage_labels)
+    label = _label(membership, label_id)
+    if request.method == "POST":
+        name = label.name
+        label_services.label_delete(user=request.user, label=label)
+        messages.success(request, _("Label “%(name)s” deleted.") % {"name": name})
+        return redirect("inbox:labels")
+    usage = label.conversation_links.count()
+    return render(request, "inbox/label_delete.html", {"label": label, "usage": usage})
+
+
+def _canned(membership: Any, canned_id: Any) -> CannedReply:
+    try:
+        return CannedReply.objects.get(pk=int(canned_id), organization_id=membership.organization_id)
+    except (CannedReply.DoesNotExist, TypeError, ValueError) as exc:
+        raise Http404(_("No such canned reply")) from exc
+
+
+@login_required
+def canned_reply_list(request: HttpRequest) -> HttpResponse:
+    """Canned replies with a preview of each; create, edit, or preview a draft (``action=preview``) by POST."""
+    membership = _manager(request, permissions.can_manage_canned_replies)
+    form: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        fields = {"short_code": request.POST.get("short_code", ""), "body": request.POST.get("body", "")}
+        form = {**fields, "canned": request.POST.get("canned", "")}
+        if request.POST.get("action") == "preview":
+            form["preview"] = selectors.canned_reply_preview(body=fields["body"], user=request.user)
+        else:
+            try:
+                if form["canned"]:
+                    canned = _canned(membership, form["canned"])
+                    canned_services.canned_reply_update(user=request.user, canned=canned, **fields)
+                    messages.success(request, _("/%(code)s saved.") % {"code": canned.short_code})
+                else:
+                    canned = canned_services.canned_reply_create(
+                        user=request.user, organization_id=membership.organization_id, **fields
+                    )
+                    messages.success(request, _("/%(code)s created.") % {"code": canned.short_code})
+                return redirect("inbox:canned-replies")
+            except ValidationError as exc:
+                form["error"] = _errors(exc)
+                status = 400
+    replies = [
+        {"reply": reply, "preview": selectors.canned_reply_preview(body=reply.body, user=request.user)}
+        for reply in CannedReply.objects.filter(organization_id=membership.organization_id).select_related("created_by")
+    ]
+    return render(
+        request,
+        "inbox/canned_replies.html",
+        {"replies": replies, "form": form, "variables": canned_services.known_variables()},
+        status=status,
+    )
+
+
+@login_required
+def canned_reply_delete(request: HttpRequest, canned_id: int) -> HttpResponse:
+    membership = _manager(request, permissions.can_manage_canned_replies)
+    canned = _canned(membership, canned_id)
+    if request.method == "POST":
+        code = canned.short_code
+        canned_services.canned_reply_delete(user=request.user, canned=canned)
+        messages.success(request, _("/%(code)s deleted.") % {"code": code})
+        return redirect("inbox:canned-replies")
+    return render(request, "inbox/canned_reply_delete.html", {"canned": canned})

@@ -12,9 +12,9 @@
   if (!root) return;
   const data = JSON.parse(document.getElementById("inbox-data").textContent);
   const me = data.user_id;
-  const currentId = Number(root.dataset.currentConversation || 0);
+  let currentId = Number(root.dataset.currentConversation || 0);
   const list = document.getElementById("conversation-list");
-  const thread = document.getElementById("thread");
+  let thread = document.getElementById("thread");
   const liveStatus = document.getElementById("live-status");
   // Translations come from Django's JavaScript catalogue (/settings/jsi18n/, loaded by base.html); English without it.
   const gettext = window.gettext || function (text) { return text; };
@@ -381,7 +381,7 @@
   });
 
   // --- the open conversation's controls --------------------------------------------------------------------
-  const controlsError = document.getElementById("controls-error");
+  let controlsError = document.getElementById("controls-error");
   async function patchCurrent(body) {
     const response = await api("PATCH", "/api/v1/conversations/" + currentId + "/", body);
     if (!response.ok) { show(controlsError, errorText(response.data, gettext("The change failed."))); return null; }
@@ -412,6 +412,9 @@
     }
   }
 
+  // Everything inside the thread and contact panes is bound here, again after each in-place switch.
+  function bindPane() {
+  controlsError = document.getElementById("controls-error");
   if (currentId) {
     document.getElementById("status-select").addEventListener("change", function (event) {
       const value = event.target.value;
@@ -587,6 +590,8 @@
       if (response.ok) document.querySelector(".thread-header h1").textContent = contactForm.elements.name.value || gettext("Customer");
     });
   }
+  }
+  bindPane();
 
   // --- presence: who else is viewing or typing -------------------------------------------------------------
   const others = new Map();
@@ -756,6 +761,172 @@
     });
   }
 
+  // --- in-place conversation switching: swap the thread and contact panes, keep the page and its socket ----
+  function conversationIdOf(url) {
+    const match = new URL(url, location.href).pathname.match(/^\/inbox\/c\/(\d+)\/$/);
+    return match ? Number(match[1]) : 0;
+  }
+
+  let switching = 0;
+  async function openConversation(url, push) {
+    const id = conversationIdOf(url);
+    if (!id) { location.href = url; return; }
+    const ticket = ++switching;
+    const target = new URL(url, location.href);
+    let response;
+    try {
+      response = await fetch("/inbox/c/" + id + "/pane/" + target.search, { credentials: "same-origin" });
+    } catch (_error) { location.href = url; return; }
+    if (ticket !== switching) return;  // a later click won
+    if (!response.ok) { location.href = url; return; }
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    const newThread = doc.querySelector(".thread-pane");
+    if (!newThread) { location.href = url; return; }
+    presence("left");
+    others.clear();
+    document.querySelector(".thread-pane").replaceWith(document.adoptNode(newThread));
+    const oldContact = document.querySelector(".contact-pane");
+    const newContact = doc.querySelector(".contact-pane");
+    if (oldContact && newContact) oldContact.replaceWith(document.adoptNode(newContact));
+    else if (newContact) root.appendChild(document.adoptNode(newContact));
+    else if (oldContact) oldContact.remove();
+    // Scripts parsed by DOMParser never run: start the pane's own (composer window, template picker) again.
+    document.querySelectorAll(".thread-pane script[src], .contact-pane script[src]").forEach(function (old) {
+      const script = document.createElement("script");
+      script.src = old.src;
+      old.replaceWith(script);
+    });
+    currentId = id;
+    root.dataset.currentConversation = String(id);
+    root.classList.add("has-current");
+    thread = document.getElementById("thread");
+    list.querySelectorAll("li.conversation").forEach(function (item) {
+      const isCurrent = Number(item.dataset.conversationId) === id;
+      item.classList.toggle("current", isCurrent);
+      const link = item.querySelector("a");
+      if (isCurrent) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    });
+    bindPane();
+    if (push) history.pushState({ conversation: id }, "", target.pathname + target.search);
+    const title = document.querySelector(".thread-header h1");
+    if (title) announce(fmt(gettext("Conversation with %(name)s"), { name: title.textContent }));
+    if (thread) { const last = thread.querySelector("li:last-child"); if (last) last.scrollIntoView({ block: "end" }); }
+    presence("viewing");
+    conversationChanged(id);  // its unread badge is cleared by the server's mark-read
+  }
+
+  list.addEventListener("click", function (event) {
+    const link = event.target.closest("li.conversation > a");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    openConversation(link.href, true);
+  });
+  window.addEventListener("popstate", function () {
+    const id = conversationIdOf(location.href);
+    if (id && id !== currentId) openConversation(location.href, false);
+    else if (!id) location.reload();
+  });
+
+  // --- search results panel: conversations and messages matching what is typed in the search box -----------
+  const searchBox = document.getElementById("filter-text");
+  const searchPanel = document.getElementById("search-results");
+  let searchItems = [];
+  let searchActive = -1;
+  function highlighted(text, ranges) {
+    const fragment = document.createDocumentFragment();
+    let at = 0;
+    (ranges || []).forEach(function (range) {
+      if (range[0] > at) fragment.appendChild(document.createTextNode(text.slice(at, range[0])));
+      fragment.appendChild(el("mark", {}, text.slice(range[0], range[1])));
+      at = range[1];
+    });
+    fragment.appendChild(document.createTextNode(text.slice(at)));
+    return fragment;
+  }
+  function closeSearch() {
+    if (!searchPanel) return;
+    searchPanel.hidden = true;
+    searchItems = [];
+    searchActive = -1;
+    searchBox.setAttribute("aria-expanded", "false");
+    searchBox.removeAttribute("aria-activedescendant");
+  }
+  function markActive() {
+    searchItems.forEach(function (item, index) { item.setAttribute("aria-selected", String(index === searchActive)); });
+    if (searchActive >= 0) {
+      searchBox.setAttribute("aria-activedescendant", searchItems[searchActive].id);
+      searchItems[searchActive].scrollIntoView({ block: "nearest" });
+    }
+  }
+  function searchOption(index, conversationId, head, body, when) {
+    const option = el("li", { role: "option", id: "search-option-" + index, class: "search-hit", "aria-selected": "false", "data-conversation-id": conversationId });
+    option.appendChild(head);
+    if (body) option.appendChild(body);
+    if (when) option.appendChild(el("time", { datetime: when }, new Date(when).toLocaleString([], { dateStyle: "short", timeStyle: "short" })));
+    option.addEventListener("mousedown", function (event) { event.preventDefault(); chooseSearch(option); });
+    return option;
+  }
+  function hitHead(kind, name) {
+    const head = el("span", { class: "search-hit-head" });
+    head.appendChild(el("span", { class: "channel-badge channel-" + kind }, KIND[kind] || kind));
+    head.appendChild(el("strong", {}, " " + name));
+    return head;
+  }
+  function chooseSearch(option) {
+    const id = option.dataset.conversationId;
+    closeSearch();
+    openConversation("/inbox/c/" + id + "/" + listQuery(), true);
+  }
+  const runSearch = debounce(async function () {
+    const query = searchBox.value.trim();
+    if (query.length < 2) { closeSearch(); return; }
+    const response = await api("GET", "/api/v1/search/?q=" + encodeURIComponent(query));
+    if (!response.ok || searchBox.value.trim() !== query) return;
+    const options = [];
+    response.data.contacts.forEach(function (c) {
+      const body = c.phone ? el("span", { class: "search-hit-body" }, c.phone) : null;
+      options.push(searchOption(options.length, c.conversation_id, hitHead(c.channel_kind, c.contact_name), body, c.last_message_at));
+    });
+    response.data.messages.forEach(function (m) {
+      const body = el("span", { class: "search-hit-body" });
+      body.appendChild(highlighted(m.snippet || m.body, m.highlights));
+      options.push(searchOption(options.length, m.conversation_id, hitHead(m.channel_kind, m.contact_name), body, m.created_at));
+    });
+    const groups = [];
+    if (options.length) {
+      groups.push.apply(groups, options);
+    } else {
+      groups.push(el("li", { class: "empty", role: "presentation" }, gettext("Nothing found.")));
+    }
+    searchPanel.replaceChildren.apply(searchPanel, groups);
+    searchItems = options;
+    searchActive = -1;
+    searchPanel.hidden = false;
+    searchBox.setAttribute("aria-expanded", "true");
+  }, 250);
+  if (searchBox && searchPanel) {
+    searchBox.setAttribute("role", "combobox");
+    searchBox.setAttribute("aria-autocomplete", "list");
+    searchBox.setAttribute("aria-controls", "search-results");
+    searchBox.setAttribute("aria-expanded", "false");
+    searchBox.addEventListener("input", runSearch);
+    searchBox.addEventListener("blur", function () { setTimeout(closeSearch, 150); });
+    searchBox.addEventListener("keydown", function (key) {
+      if (searchPanel.hidden || !searchItems.length) { if (key.key === "Escape") closeSearch(); return; }
+      if (key.key === "ArrowDown" || key.key === "ArrowUp") {
+        key.preventDefault();
+        const step = key.key === "ArrowDown" ? 1 : -1;
+        searchActive = (searchActive + step + searchItems.length) % searchItems.length;
+        markActive();
+      } else if (key.key === "Enter" && searchActive >= 0) {
+        key.preventDefault();
+        chooseSearch(searchItems[searchActive]);
+      } else if (key.key === "Escape") {
+        closeSearch();
+      }
+    });
+  }
+
   // --- keyboard shortcuts: j/k next/previous, r reply, e resolve, l label ---------------------------------
   document.addEventListener("keydown", function (key) {
     if (key.ctrlKey || key.metaKey || key.altKey) return;
@@ -766,10 +937,10 @@
       if (!items.length) return;
       const index = items.findIndex(function (item) { return item.classList.contains("current"); });
       const next = key.key === "j" ? Math.min(items.length - 1, index + 1) : Math.max(0, index - 1);
-      if (next !== index) location.href = items[next].querySelector("a").href;
-    } else if (key.key === "r" && composer) {
+      if (next !== index) openConversation(items[next].querySelector("a").href, true);
+    } else if (key.key === "r" && document.getElementById("composer")) {
       key.preventDefault();
-      composer.querySelector("textarea").focus();
+      document.getElementById("composer").querySelector("textarea").focus();
     } else if (key.key === "e" && currentId) {
       patchCurrent({ status: "resolved" });
       announce(gettext("Resolved"));
