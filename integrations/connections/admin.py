@@ -41,7 +41,8 @@ class AppAuthorizationAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("url", "authorization", "is_active", "failing_since", "last_success_at")
+    list_display = ("url", "kind", "organization", "authorization", "is_active", "failing_since", "last_success_at")
+    list_filter = ("kind", "is_active")
     exclude = ("encrypted_secret",)
 
 

@@ -22,6 +22,8 @@ import httpx
 from django.conf import settings
 
 from integrations.connections.endpoints import Endpoints
+from integrations.meta.errors import GraphError
+from integrations.meta.graph import GraphClient
 from switchboard.http import ProviderHTTPClient, RetryPolicy, TransportFailure
 
 TIKTOK_SCOPES = ("user.info.basic", "user.info.username", "user.info.profile", "message.list.read",
@@ -173,25 +175,36 @@ def ads_revoke(ep: Endpoints, *, access_token: str) -> None:
 
 
 # -- Meta -----------------------------------------------------------------------------------------------------
-def _graph(ep: Endpoints, method: str, path: str, *, token: str = "", **kwargs: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    url = f"/{ep.meta_version.strip('/')}/{path.lstrip('/')}"
-    try:
-        with _http(ep.meta_graph_base) as client:
-            response = client.request(method, url, headers=headers, **kwargs)
-    except TransportFailure as exc:
-        raise OAuthError(f"Meta could not be reached: {exc.reason}", kind="network") from exc
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.is_success and isinstance(body, dict):
-        return body
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    kind = "invalid_grant" if code in (100, 190) else "refused"
-    raise OAuthError(f"Meta refused: {message or f'HTTP {response.status_code}'}", kind=kind)
+def _graph(
+    ep: Endpoints,
+    method: str,
+    path: str,
+    *,
+    token: str = "",
+    params: dict[str, str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One Graph API call through the Meta providers' client (:class:`integrations.meta.graph.GraphClient`:
+    retries, JSON-object check, Graph's error envelope), its failure told as an :class:`OAuthError`.
+
+    Calls made before any user token exists (the code exchange) authenticate with the app access token
+    (``app_id|app_secret``), which Graph accepts wherever the app's credentials are asked for.
+    """
+    bearer = token or f"{ep.meta_app_id}|{ep.meta_app_secret}"
+    with GraphClient(bearer, base_url=ep.meta_graph_base, api_version=ep.meta_version, retry=RETRY) as client:
+        full_path = f"/{client.api_version}/{path.lstrip('/')}"
+        try:
+            if method == "GET":
+                return client.get(full_path, params)
+            if method == "POST":
+                return client.post(full_path, payload or {})
+            # GraphClient has no public DELETE yet (only unsubscribing a page needs one).
+            return client._call(method, full_path, params=params)  # noqa: SLF001
+        except GraphError as exc:
+            if exc.transient:
+                raise OAuthError(f"Meta could not be reached: {exc.message}", kind="network") from exc
+            kind = "invalid_grant" if exc.code in (100, 190) else "refused"
+            raise OAuthError(f"Meta refused: {exc.message}", kind=kind) from exc
 
 
 def messenger_dialog_url(ep: Endpoints, *, redirect_uri: str, state: str) -> str:
@@ -232,7 +245,7 @@ def messenger_pages(ep: Endpoints, *, user_token: str) -> list[dict[str, str]]:
 
 def messenger_subscribe_page(ep: Endpoints, *, page_id: str, page_token: str) -> None:
     body = _graph(ep, "POST", f"{quote(page_id, safe='')}/subscribed_apps", token=page_token,
-                  params={"subscribed_fields": MESSENGER_FIELDS})
+                  payload={"subscribed_fields": MESSENGER_FIELDS})
     if body.get("success") is not True:
         raise OAuthError("Meta did not confirm the page's webhook subscription")
 

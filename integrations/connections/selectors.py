@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -76,3 +77,31 @@ def audit_recent(*, organization: Organization, limit: int = 20) -> list[Connect
 
 def card_summary(cards: list[Card]) -> dict[str, Any]:
     return {card.provider: len(card.connections) + len(card.grants) for card in cards}
+
+
+@dataclass
+class ExtraCard:
+    """A card another integration puts on the Connections page (the CRM's HubSpot portal), so admins see every
+    connected account, and why one stopped, in one place. Managed on ``manage_url``."""
+
+    key: str
+    title: str
+    text: str
+    status: str  # connected, needs_reauthorization, disconnected
+    status_label: str
+    manage_url: str
+    reason: str = ""
+    facts: list[tuple[str, str]] = field(default_factory=list)
+
+
+#: ``source(organization) -> ExtraCard | None``, registered by other apps in their ``AppConfig.ready()``.
+_extra_card_sources: list[Callable[[Organization], ExtraCard | None]] = []
+
+
+def register_extra_card(source: Callable[[Organization], ExtraCard | None]) -> None:
+    if source not in _extra_card_sources:
+        _extra_card_sources.append(source)
+
+
+def extra_cards(*, organization: Organization) -> list[ExtraCard]:
+    return [card for source in _extra_card_sources if (card := source(organization)) is not None]

@@ -18,11 +18,20 @@ def queue_webhook_deliveries(event: events.DomainEvent) -> None:
     The rows commit with the change or not at all; their first attempt is enqueued on commit, and the beat
     sweep (``connections.deliver_due_webhooks``) retries whatever is still due.
     """
-    from integrations.connections.services import outbound_webhooks
+    from integrations.connections.services import app_webhooks
 
-    outbound_webhooks.deliveries_create_for_event(event=event)
+    app_webhooks.deliveries_create_for_event(event=event)
+
+
+def has_active_subscription(organization_id: int) -> bool:
+    from integrations.connections.models import WebhookSubscription
+
+    return WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True).exists()
 
 
 def connect() -> None:
+    from integrations.connections.services import configured
+
+    configured.register("webhook subscriptions", has_active_subscription)
     for name in WEBHOOK_EVENTS:
         events.subscribe(name, queue_webhook_deliveries, phase=events.IN_TRANSACTION)

@@ -8,6 +8,8 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from integrations.crm import subscribers
+        from integrations.connections.selectors import register_extra_card
+        from integrations.crm import selectors, subscribers
 
         subscribers.connect()
+        register_extra_card(selectors.connections_card)

@@ -1,5 +1,6 @@
-"""CRM rows: the HubSpot connection and its mappings, the id mapping table, the sync outbox (which is also the
-sync log), and outbound signed webhooks for any other CRM.
+"""CRM rows: the HubSpot connection and its mappings, the id mapping table, and the sync outbox (which is also the
+sync log). Signed webhooks for any other CRM are subscriptions of kind ``crm`` of the one outbound-webhook
+mechanism (``integrations.connections``).
 
 Invariants live in the database: one waiting sync item per object (later events update it instead of piling up),
 one link per local object, so concurrent workers cannot create duplicates on our side.
@@ -7,13 +8,13 @@ one link per local object, so concurrent workers cannot create duplicates on our
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Organization
 from switchboard.crypto import decrypt_json, encrypt_json
@@ -70,13 +71,13 @@ class HubSpotConnection(models.Model):
     """
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs reauthorization"
-        DISCONNECTED = "disconnected", "Disconnected"
+        CONNECTED = "connected", gettext_lazy("Connected")
+        NEEDS_REAUTHORIZATION = "needs_reauthorization", gettext_lazy("Needs reauthorization")
+        DISCONNECTED = "disconnected", gettext_lazy("Disconnected")
 
     class AuthKind(models.TextChoices):
-        PRIVATE_APP = "private_app", "Private app token"
-        OAUTH = "oauth", "OAuth"
+        PRIVATE_APP = "private_app", gettext_lazy("Private app token")
+        OAUTH = "oauth", gettext_lazy("OAuth")
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="hubspot")
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.DISCONNECTED)
@@ -127,10 +128,10 @@ class CrmLink(models.Model):
     """
 
     class ObjectType(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        DEAL = "deal", "Deal"
-        MEETING = "meeting", "Meeting"
-        NOTE = "note", "Note"
+        CONTACT = "contact", gettext_lazy("Contact")
+        DEAL = "deal", gettext_lazy("Deal")
+        MEETING = "meeting", gettext_lazy("Meeting")
+        NOTE = "note", gettext_lazy("Note")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     object_type = models.CharField(max_length=16, choices=ObjectType.choices)
@@ -162,18 +163,18 @@ class CrmSyncItem(models.Model):
     """
 
     class Operation(models.TextChoices):
-        CONTACT_UPSERT = "contact.upsert", "Contact upsert"
-        DEAL_UPSERT = "deal.upsert", "Deal from order"
-        MEETING_UPSERT = "meeting.upsert", "Meeting from reservation"
-        NOTE_CREATE = "note.create", "Note for a resolved conversation"
+        CONTACT_UPSERT = "contact.upsert", gettext_lazy("Contact upsert")
+        DEAL_UPSERT = "deal.upsert", gettext_lazy("Deal from order")
+        MEETING_UPSERT = "meeting.upsert", gettext_lazy("Meeting from reservation")
+        NOTE_CREATE = "note.create", gettext_lazy("Note for a resolved conversation")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        RETRYING = "retrying", "Failed, will retry"
-        DEAD = "dead", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", gettext_lazy("Pending")
+        SENDING = "sending", gettext_lazy("Sending")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        RETRYING = "retrying", gettext_lazy("Failed, will retry")
+        DEAD = "dead", gettext_lazy("Failed")
+        SKIPPED = "skipped", gettext_lazy("Skipped")
 
     WAITING = (Status.PENDING, Status.RETRYING)
 
@@ -212,60 +213,3 @@ class CrmSyncItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.object_id} ({self.status})"
-
-
-class WebhookEndpoint(models.Model):
-    """A URL of another CRM that receives signed JSON events (see ``integrations.crm.signing``)."""
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="crm_webhooks")
-    url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True, default="")
-    event_types = models.JSONField(default=list)
-    encrypted_secret = models.TextField()
-    secret_hint = models.CharField(max_length=24, blank=True, default="")
-    is_active = models.BooleanField(default=True)
-    disabled_reason = models.CharField(max_length=300, blank=True, default="")
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.url
-
-    def store_secret(self, secret: str) -> None:
-        self.encrypted_secret = encrypt_json({"secret": secret})
-
-    def secret(self) -> str:
-        return decrypt_json(self.encrypted_secret).get("secret", "")
-
-
-class WebhookDelivery(models.Model):
-    """One event for one endpoint: written with the change (outbox), retried with backoff, kept as its log."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RETRYING = "retrying", "Failed, will retry"
-        DELIVERED = "delivered", "Delivered"
-        DEAD = "dead", "Failed"
-
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.UUIDField(default=uuid.uuid4)
-    event_type = models.CharField(max_length=40)
-    payload = models.JSONField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True, default="")
-    error = models.CharField(max_length=500, blank=True, default="")
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="crmhook_due"),
-            models.Index(fields=["endpoint", "-created_at"], name="crmhook_endpoint_recent"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} to {self.endpoint_id} ({self.status})"

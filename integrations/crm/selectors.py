@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from integrations.crm.models import CrmLink, CrmSyncItem, HubSpotConnection, WebhookDelivery, WebhookEndpoint
+from inbox.models import Organization
+from integrations.connections.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.connections.selectors import ExtraCard
+from integrations.crm.models import CrmLink, CrmSyncItem, HubSpotConnection
 
 
 def sync_log(*, organization_id: int, status: str = "") -> QuerySet[CrmSyncItem]:
@@ -26,12 +31,21 @@ def sync_counts(*, organization_id: int) -> dict[str, int]:
     return counts
 
 
-def webhook_endpoints(*, organization_id: int) -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(organization_id=organization_id).order_by("id"))
+def webhook_endpoints(*, organization_id: int) -> list[WebhookSubscription]:
+    """The organization's CRM webhook endpoints (subscriptions of kind ``crm``)."""
+    return list(
+        WebhookSubscription.objects.filter(organization_id=organization_id, kind=WebhookSubscription.Kind.CRM).order_by(
+            "id"
+        )
+    )
 
 
-def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
-    return endpoint.deliveries.order_by("-created_at", "-id")
+def webhook_deliveries(*, endpoint: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    """The endpoint's delivery log, newest first, with how long the last attempt took (``duration_ms``)."""
+    last_attempt = WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-id")
+    return endpoint.deliveries.annotate(duration_ms=Subquery(last_attempt.values("duration_ms")[:1])).order_by(
+        "-created_at", "-id"
+    )
 
 
 def contact_panel(*, organization_id: int, contact_id: int) -> dict[str, Any]:
@@ -50,3 +64,26 @@ def contact_panel(*, organization_id: int, contact_id: int) -> dict[str, Any]:
         else "",
         "contact_id": contact_id,
     }
+
+
+def connections_card(organization: Organization) -> ExtraCard | None:
+    """The HubSpot card on the Connections page: shown once HubSpot was ever connected, with why sync stopped."""
+    connection = HubSpotConnection.objects.filter(organization=organization).exclude(connected_at=None).first()
+    if connection is None:
+        return None
+    facts = [(_("Portal"), connection.portal_id or "-"), (_("Connected with"), connection.get_auth_kind_display())]
+    if connection.connected_at:
+        facts.append((_("Connected"), connection.connected_at.strftime("%Y-%m-%d %H:%M")))
+    reason = ""
+    if connection.status == HubSpotConnection.Status.NEEDS_REAUTHORIZATION:
+        reason = _("Sync to HubSpot is stopped: %(reason)s") % {"reason": connection.last_error or _("no reason given")}
+    return ExtraCard(
+        key="hubspot",
+        title="HubSpot",
+        text=_("Keep contacts, deals from orders, meetings and conversation notes in HubSpot."),
+        status=connection.status,
+        status_label=connection.get_status_display(),
+        manage_url=reverse("crm:settings"),
+        reason=reason,
+        facts=facts,
+    )

@@ -6,26 +6,22 @@ Header ``Switchboard-Signature: t=<unix seconds>,v1=<hex>`` where
 A receiver recomputes the signature over the exact bytes it received, compares in constant time, and rejects a
 ``t`` more than five minutes away from its clock (replays).
 
-One scheme for all of Switchboard's outbound webhooks: the signing itself is the connections app's helper (the
-webhooks of authorized third-party apps), so a receiver written for one works for the other.
+One scheme for all of Switchboard's outbound webhooks: CRM endpoints are subscriptions of the connections app's
+delivery mechanism, so a receiver written for an authorized app's webhooks works for these too.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 
+from integrations.connections.services.outbound_webhooks import new_secret, verify_signature
 from integrations.connections.services.outbound_webhooks import sign as _sign
-from integrations.connections.services.outbound_webhooks import verify_signature
 
 SIGNATURE_HEADER = "Switchboard-Signature"
 EVENT_HEADER = "Switchboard-Event"
 DELIVERY_HEADER = "Switchboard-Delivery"
 TOLERANCE_SECONDS = 300
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+__all__ = ["DELIVERY_HEADER", "EVENT_HEADER", "SIGNATURE_HEADER", "VERIFY_SNIPPET", "new_secret", "sign", "verify"]
 
 
 def sign(secret: str, body: bytes, *, timestamp: int | None = None) -> str:

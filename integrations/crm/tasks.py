@@ -9,7 +9,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from integrations.crm.models import CrmSyncItem, HubSpotConnection
-from integrations.crm.services import pull, sync, webhooks
+from integrations.crm.services import pull, sync
 
 #: A retry due later than this is left to the beat sweep rather than scheduled as a countdown.
 MAX_COUNTDOWN_SECONDS = 600.0
@@ -38,22 +38,11 @@ def sync_organization(organization_id: int) -> dict[str, object]:
     return {"processed": run.processed, "locked": run.locked}
 
 
-@shared_task(name="crm.deliver_webhook", ignore_result=True)
-def deliver_webhook(delivery_id: int) -> str:
-    delivery = webhooks.webhook_deliver(delivery_id=delivery_id)
-    if delivery is None:
-        return "not due"
-    if delivery.status == "retrying" and not _eager():
-        countdown = max(0.0, (delivery.next_attempt_at - timezone.now()).total_seconds())
-        if countdown <= MAX_COUNTDOWN_SECONDS:
-            deliver_webhook.apply_async((delivery_id,), countdown=countdown + 0.05)
-    return delivery.status
-
-
 @shared_task(name="crm.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
     """Beat: start sync runs for organizations with due items (a lost enqueue, a retry beyond the countdown
-    horizon, a killed worker's lease), and send due webhook deliveries."""
+    horizon, a killed worker's lease). Webhook deliveries are the connections app's sweep
+    (``connections.deliver_due_webhooks``)."""
     now = timezone.now()
     organizations = list(
         CrmSyncItem.objects.filter(
@@ -67,10 +56,7 @@ def sweep() -> dict[str, int]:
     )
     for organization_id in organizations:
         sync_organization.delay(organization_id)
-    delivery_ids = webhooks.due_deliveries()
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
-    return {"organizations": len(organizations), "deliveries": len(delivery_ids)}
+    return {"organizations": len(organizations)}
 
 
 @shared_task(name="crm.pull_contact", ignore_result=True)

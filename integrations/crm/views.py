@@ -17,14 +17,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inbox import permissions
 from inbox.models import Membership
+from integrations.connections.models import WebhookDelivery, WebhookSubscription
 from integrations.crm import selectors, signing
 from integrations.crm.hubspot import oauth
 from integrations.crm.hubspot.client import HubSpotError
-from integrations.crm.models import CONTACT_FIELDS, LIFECYCLE_MOMENTS, CrmSyncItem, WebhookDelivery, WebhookEndpoint
+from integrations.crm.models import CONTACT_FIELDS, LIFECYCLE_MOMENTS, CrmSyncItem
 from integrations.crm.services import connection as connection_services
 from integrations.crm.services import pull, webhooks
 from integrations.crm.services.items import sync_item_retry
@@ -71,10 +73,12 @@ def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
                 connection_services.hubspot_connect_private_app(
                     organization=organization, user=request.user, token=request.POST.get("token", "")
                 )
-                messages.success(request, "HubSpot is connected. New and changed contacts will sync from now on.")
+                messages.success(
+                    request, gettext("HubSpot is connected. New and changed contacts will sync from now on.")
+                )
             elif action == "disconnect":
                 connection_services.hubspot_disconnect(organization=organization, user=request.user)
-                messages.success(request, "HubSpot is disconnected. Your mappings are kept.")
+                messages.success(request, gettext("HubSpot is disconnected. Your mappings are kept."))
             elif action == "mapping":
                 post = request.POST
                 connection_services.hubspot_settings_update(
@@ -87,9 +91,9 @@ def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
                     phone_id_property=post.get("phone_id_property", ""),
                     include_transcript=post.get("include_transcript") == "on",
                 )
-                messages.success(request, "Mappings saved. They apply to the next sync.")
+                messages.success(request, gettext("Mappings saved. They apply to the next sync."))
             else:
-                messages.error(request, "Unknown action.")
+                messages.error(request, gettext("Unknown action."))
         except ValidationError as exc:
             _flash(request, exc)
             return render(request, "crm/settings.html", _settings_context(request, membership), status=400)
@@ -135,10 +139,16 @@ def oauth_callback(request: HttpRequest, membership: Membership) -> HttpResponse
         or not secrets.compare_digest(expected.get("state", ""), state)
         or (expected.get("organization_id") != membership.organization_id)
     ):
-        messages.error(request, "The HubSpot authorization expired or did not start here. Please connect again.")
+        messages.error(
+            request, gettext("The HubSpot authorization expired or did not start here. Please connect again.")
+        )
         return redirect("crm:settings")
     if not code:
-        messages.error(request, f"HubSpot did not authorize Switchboard ({request.GET.get('error', 'no code')}).")
+        messages.error(
+            request,
+            gettext("HubSpot did not authorize Switchboard (%(value)s).")
+            % {"value": request.GET.get("error", "no code")},
+        )
         return redirect("crm:settings")
     try:
         tokens, info = oauth.exchange_code(code=code, redirect_uri=_redirect_uri(request))
@@ -146,9 +156,9 @@ def oauth_callback(request: HttpRequest, membership: Membership) -> HttpResponse
             organization=membership.organization, user=request.user, tokens=tokens, info=info
         )
     except HubSpotError as exc:
-        messages.error(request, f"HubSpot could not be connected: {exc.message}")
+        messages.error(request, gettext("HubSpot could not be connected: %(message)s") % {"message": exc.message})
     else:
-        messages.success(request, "HubSpot is connected through OAuth.")
+        messages.success(request, gettext("HubSpot is connected through OAuth."))
     return redirect("crm:settings")
 
 
@@ -174,7 +184,7 @@ def log_retry(request: HttpRequest, membership: Membership, item_id: int) -> Htt
     get_object_or_404(CrmSyncItem, pk=item_id, organization_id=membership.organization_id)
     try:
         sync_item_retry(item_id=item_id, user=request.user)
-        messages.success(request, "Queued again: it will be sent in a moment.")
+        messages.success(request, gettext("Queued again: it will be sent in a moment."))
     except ValidationError as exc:
         _flash(request, exc)
     return redirect(f"{reverse('crm:log')}?status={request.POST.get('status', '')}")
@@ -192,33 +202,39 @@ def webhooks_page(request: HttpRequest, membership: Membership) -> HttpResponse:
         action = request.POST.get("action")
         endpoint = None
         if action != "create":
-            endpoint = get_object_or_404(WebhookEndpoint, pk=request.POST.get("endpoint_id") or 0,
-                                         organization=organization)  # fmt: skip
+            endpoint = get_object_or_404(WebhookSubscription, pk=request.POST.get("endpoint_id") or 0,
+                                         organization=organization, kind=WebhookSubscription.Kind.CRM)  # fmt: skip
         try:
             if action == "create":
                 _, secret = webhooks.endpoint_create(
                     organization=organization, user=request.user, url=request.POST.get("url", ""),
                     event_types=request.POST.getlist("event_types"), description=request.POST.get("description", ""),
                 )  # fmt: skip
-                messages.success(request, f"Endpoint added. Its signing secret, shown only now: {secret}")
+                messages.success(
+                    request,
+                    gettext("Endpoint added. Its signing secret, shown only now: %(secret)s") % {"secret": secret},
+                )
             elif action in ("enable", "disable"):
                 webhooks.endpoint_update(endpoint=endpoint, user=request.user, is_active=action == "enable")
-                messages.success(request, f"Endpoint {action}d.")
+                messages.success(
+                    request, gettext("Endpoint enabled.") if action == "enable" else gettext("Endpoint disabled.")
+                )
             elif action == "events":
                 webhooks.endpoint_update(endpoint=endpoint, user=request.user,
                                          event_types=request.POST.getlist("event_types"))  # fmt: skip
-                messages.success(request, "Events saved.")
+                messages.success(request, gettext("Events saved."))
             elif action == "test":
-                webhooks.endpoint_send_test(endpoint=endpoint, user=request.user)
-                messages.success(request, "A ping is on its way; its result appears in the delivery log.")
+                _answered(request, webhooks.endpoint_send_test(endpoint=endpoint, user=request.user), "The ping")
             elif action == "rotate":
                 secret = webhooks.endpoint_rotate_secret(endpoint=endpoint, user=request.user)
-                messages.success(request, f"New signing secret, shown only now: {secret}")
+                messages.success(
+                    request, gettext("New signing secret, shown only now: %(secret)s") % {"secret": secret}
+                )
             elif action == "delete":
                 webhooks.endpoint_delete(endpoint=endpoint, user=request.user)
-                messages.success(request, "Endpoint deleted.")
+                messages.success(request, gettext("Endpoint deleted."))
             else:
-                messages.error(request, "Unknown action.")
+                messages.error(request, gettext("Unknown action."))
             return redirect("crm:webhooks")
         except ValidationError as exc:
             _flash(request, exc)
@@ -239,13 +255,29 @@ def webhooks_page(request: HttpRequest, membership: Membership) -> HttpResponse:
 @require_POST
 def webhook_redeliver(request: HttpRequest, membership: Membership, delivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(
-        WebhookDelivery.objects.select_related("endpoint"),
+        WebhookDelivery.objects.select_related("subscription"),
         pk=delivery_id,
-        endpoint__organization=membership.organization,
+        subscription__organization=membership.organization,
+        subscription__kind=WebhookSubscription.Kind.CRM,
     )
-    webhooks.delivery_redeliver(delivery=delivery, user=request.user)
-    messages.success(request, "Redelivery queued.")
+    _answered(request, webhooks.delivery_redeliver(delivery=delivery, user=request.user), "The redelivery")
     return redirect("crm:webhooks")
+
+
+def _answered(request: HttpRequest, delivery: WebhookDelivery | None, what: str) -> None:
+    """Tests and redeliveries are sent at once: say what the endpoint answered."""
+    if delivery is not None and delivery.status == WebhookDelivery.Status.DELIVERED:
+        messages.success(
+            request,
+            gettext("%(what)s was accepted (HTTP %(last_status_code)s).")
+            % {"what": what, "last_status_code": delivery.last_status_code},
+        )
+    else:
+        messages.error(
+            request,
+            gettext("%(what)s failed: %(value)s.")
+            % {"what": what, "value": delivery.last_error if delivery else "no such delivery"},
+        )
 
 
 # --- the contact panel (an HTML fragment for the inbox sidebar) --------------------------------------------------

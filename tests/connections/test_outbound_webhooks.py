@@ -71,7 +71,7 @@ def test_event_is_delivered_signed_and_retried_with_backoff_until_the_receiver_a
     created, _ = subscribed
     callbacks = publish_message_received(owner.organization_id, django_capture_on_commit_callbacks)
     # the first attempt is enqueued after commit
-    assert [cb for cb in callbacks if "deliveries_create_for_event" in cb.__qualname__]
+    assert [cb for cb in callbacks if "deliveries_record" in cb.__qualname__]
     delivery = WebhookDelivery.objects.get()
     first = outbound_webhooks.delivery_attempt(delivery_id=delivery.pk)
     assert first.status == "pending" and first.attempts == 1 and first.last_status_code == 500

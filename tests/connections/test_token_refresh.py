@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from inbox.models import Channel
@@ -14,6 +12,7 @@ from integrations.connections.models import Connection, ConnectionAudit
 from integrations.connections.services import tokens
 from integrations.connections.tasks import refresh_token
 from integrations.services import outbound
+from tests.connections.concurrency import at_once
 from tests.connections.factories import make_tiktok_connection
 from tests.factories import MessageFactory, OrganizationFactory, make_conversation
 
@@ -89,21 +88,8 @@ def test_two_workers_refreshing_at_once_call_tiktok_once(fakes):
     tiktok.refresh_delay = 0.5  # keep the first refresh in flight while the second worker arrives
     connection = make_tiktok_connection(OrganizationFactory())
     grant_tokens(tiktok, connection)
-    barrier = threading.Barrier(2)
     outcomes: list[str] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            outcomes.append(tokens.connection_refresh(connection_id=connection.pk).status)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(lambda: outcomes.append(tokens.connection_refresh(connection_id=connection.pk).status))
     assert sorted(outcomes) == ["locked", "refreshed"]
     assert tiktok.refresh_calls == 1
     connection.refresh_from_db()

@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from inbox import events
+from integrations.connections.models import WebhookDelivery
+from integrations.connections.services.outbound_webhooks import delivery_attempt
 from integrations.crm import signing
-from integrations.crm.models import WebhookDelivery
 from integrations.crm.services import webhooks
 from tests.crm.conftest import make_shop
 from tests.factories import MembershipFactory
@@ -55,7 +56,7 @@ def test_a_customer_message_reaches_the_receiver_signed_and_verifiable(
     with django_capture_on_commit_callbacks() as enqueued:
         shop.receive("Hello, I want to order", name="Ana Lima")
     assert enqueued  # delivery enqueued on commit; run here as a worker would
-    webhooks.webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+    delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     [request] = receiver.requests
     assert request.method == "POST" and request.path == "/hooks/switchboard"
     assert signing.verify(secret, request.body, request.headers["switchboard-signature"])
@@ -64,7 +65,7 @@ def test_a_customer_message_reaches_the_receiver_signed_and_verifiable(
     exec(signing.VERIFY_SNIPPET, namespace)  # the snippet on the page works as printed
     assert namespace["verify"](secret, request.body, request.headers["switchboard-signature"])
     payload = json.loads(request.body)
-    assert request.headers["switchboard-event"] == payload["type"] == "message.received"
+    assert request.headers["switchboard-event"] == payload["type"] == payload["event"] == "message.received"
     assert request.headers["switchboard-delivery"] == payload["id"]
     assert payload["data"]["message"]["body"] == "Hello, I want to order"
     assert payload["data"]["contact"]["name"] == "Ana Lima"
@@ -79,18 +80,19 @@ def test_a_stale_or_tampered_signature_does_not_verify():
 
 
 def test_a_failing_receiver_is_retried_with_backoff_and_keeps_the_event_id(crm, receiver, settings):
-    settings.CRM_WEBHOOK_RETRY_BASE_SECONDS = 0.1
+    settings.OUTBOUND_WEBHOOK_FIRST_RETRY_SECONDS = 0.1
     shop, endpoint, secret = crm
     receiver.fail_next(500)
     shop.receive("hi")
     delivery = WebhookDelivery.objects.get()
-    webhooks.webhook_deliver(delivery_id=delivery.pk)
+    delivery_attempt(delivery_id=delivery.pk)
     delivery.refresh_from_db()
-    assert delivery.status == "retrying" and delivery.attempts == 1 and delivery.response_status == 500
-    assert "HTTP 500" in delivery.error
-    assert webhooks.webhook_deliver(delivery_id=delivery.pk) is None  # not due yet: not sent twice
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_status_code == 500
+    assert "HTTP 500" in delivery.last_error
+    delivery_attempt(delivery_id=delivery.pk)  # not due yet: not sent twice
+    assert len(receiver.requests) == 1
     time.sleep(0.15)
-    webhooks.webhook_deliver(delivery_id=delivery.pk)
+    delivery_attempt(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == "delivered" and delivery.attempts == 2
     first, second = receiver.requests
@@ -100,22 +102,21 @@ def test_a_failing_receiver_is_retried_with_backoff_and_keeps_the_event_id(crm, 
 
 
 def test_an_endpoint_failing_too_long_is_disabled_and_redeliver_works_after_fixing_it(crm, receiver, settings):
-    settings.CRM_WEBHOOK_DISABLE_AFTER_SECONDS = 0
+    settings.OUTBOUND_WEBHOOK_DISABLE_AFTER_SECONDS = 0
     shop, endpoint, secret = crm
     receiver.fail_next(503)
     shop.receive("hi")
     delivery = WebhookDelivery.objects.get()
-    webhooks.webhook_deliver(delivery_id=delivery.pk)
+    delivery_attempt(delivery_id=delivery.pk)
     endpoint.refresh_from_db()
     delivery.refresh_from_db()
-    assert not endpoint.is_active and "Disabled automatically" in endpoint.disabled_reason
-    assert delivery.status == "dead"
+    assert not endpoint.is_active and "Disabled after failing" in endpoint.disabled_reason
+    assert delivery.status == "failed"
     shop.receive("while disabled")
     assert WebhookDelivery.objects.count() == 1  # a disabled endpoint gets nothing new
 
     webhooks.endpoint_update(endpoint=endpoint, user=shop.admin.user, is_active=True)
-    webhooks.delivery_redeliver(delivery=delivery, user=shop.admin.user)
-    webhooks.webhook_deliver(delivery_id=delivery.pk)
+    webhooks.delivery_redeliver(delivery=delivery, user=shop.admin.user)  # sent at once
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
 
@@ -128,16 +129,19 @@ def test_only_subscribed_events_are_sent(crm):
                        order={"id": 1, "status": "draft", "contact_id": conversation.contact_id})  # fmt: skip
         events.publish("order.paid", organization_id=shop.organization.pk,
                        order={"id": 1, "status": "paid", "contact_id": conversation.contact_id})  # fmt: skip
-    assert sorted(WebhookDelivery.objects.values_list("event_type", flat=True)) == ["message.received", "order.paid"]
-    paid = WebhookDelivery.objects.get(event_type="order.paid")
-    assert paid.payload["data"]["order"]["status"] == "paid" and paid.payload["data"]["contact"]["id"]
+    assert sorted(WebhookDelivery.objects.values_list("event", flat=True)) == ["message.received", "order.paid"]
+    paid = WebhookDelivery.objects.get(event="order.paid")
+    assert paid.payload["order"]["status"] == "paid" and paid.payload["contact"]["id"]
 
 
 def test_the_test_button_sends_a_ping(crm, receiver):
     shop, endpoint, secret = crm
     delivery = webhooks.endpoint_send_test(endpoint=endpoint, user=shop.admin.user)
-    webhooks.webhook_deliver(delivery_id=delivery.pk)
+    assert delivery.status == "delivered" and delivery.attempt_log.get().status_code == 200
     assert json.loads(receiver.requests[0].body)["type"] == "ping"
+    receiver.fail_next(500)
+    failed = webhooks.endpoint_send_test(endpoint=endpoint, user=shop.admin.user)
+    assert failed.status == "failed" and "HTTP 500" in failed.last_error  # a test is never retried
 
 
 def test_only_managers_configure_endpoints_and_urls_are_checked(crm, settings):
@@ -149,7 +153,7 @@ def test_only_managers_configure_endpoints_and_urls_are_checked(crm, settings):
     with pytest.raises(ValidationError, match="Unknown event"):
         webhooks.endpoint_create(organization=shop.organization, user=shop.admin.user, url="https://crm.example/h",
                                  event_types=["order.exploded"])  # fmt: skip
-    settings.CRM_WEBHOOK_ALLOW_PRIVATE_URLS = False
+    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False
     for url in ("http://crm.example/h", "https://127.0.0.1/h", "https://[::1]/x", "ftp://x"):
         with pytest.raises(ValidationError):
             webhooks.check_url(url)

@@ -87,6 +87,13 @@ class FakeHubSpot(FakeProvider):
         self.owners: dict[str, dict[str, Any]] = {}
         self.rate_limited = 0
         self.oauth_codes: dict[str, str] = {}  # code -> token it exchanges for
+        # OAuth access tokens live ``token_ttl`` seconds (HubSpot: 30 minutes); private-app tokens never expire.
+        self.token_ttl = 1800.0
+        self.token_expiry: dict[str, float] = {}  # OAuth access token -> monotonic time it dies
+        self.refresh_tokens: dict[str, int] = {}  # valid refresh token -> how many times it was used
+        self.refresh_refused = False  # every refresh grant answers 400 BAD_REFRESH_TOKEN (a revoked install)
+        self.refreshes = 0
+        self.refresh_delay = 0.0  # seconds a refresh grant takes (keeps one in flight while a second caller comes)
         self._ids = itertools.count(1001)
         self._calls: deque[float] = deque()
         self._searches: deque[float] = deque()
@@ -99,6 +106,9 @@ class FakeHubSpot(FakeProvider):
             self.records = {t: {} for t in self.records}
             self.owners.clear()
             self.rate_limited = 0
+            self.token_ttl, self.refresh_refused, self.refreshes, self.refresh_delay = 1800.0, False, 0, 0.0
+            self.token_expiry.clear()
+            self.refresh_tokens.clear()
             self._calls.clear()
             self._searches.clear()
 
@@ -118,6 +128,12 @@ class FakeHubSpot(FakeProvider):
                 record.written_at = 0.0
                 record.searches_seen = 10**9
             return record
+
+    def expire_tokens(self) -> None:
+        """Every OAuth access token issued so far dies now (HubSpot then answers 401 EXPIRED_AUTHENTICATION)."""
+        with self._state:
+            now = time.monotonic()
+            self.token_expiry = {token: now for token in self.token_expiry}
 
     def add_owner(self, owner_id: str, first: str, last: str, email: str) -> None:
         self.owners[owner_id] = {"id": owner_id, "firstName": first, "lastName": last, "email": email,
@@ -149,6 +165,10 @@ class FakeHubSpot(FakeProvider):
                                "user_id": 7, "token_type": "access", "expires_in": 1800})  # fmt: skip
         if request.headers.get("authorization", "") not in {f"Bearer {t}" for t in self.tokens}:
             return Reply(401, error_body("Authentication credentials not found.", "INVALID_AUTHENTICATION"))
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        if self.token_expiry.get(token, float("inf")) <= time.monotonic():
+            return Reply(401, error_body("The OAuth token used to make this call expired 0 second(s) ago.",
+                                         "EXPIRED_AUTHENTICATION"))  # fmt: skip
         limited = self._rate_limit(search=path.endswith("/search"))
         if limited is not None:
             return limited
@@ -158,14 +178,33 @@ class FakeHubSpot(FakeProvider):
             return Reply(400, error_body(f"Invalid input: {exc}"))
 
     def _token(self, form: dict[str, str]) -> Reply:
+        """``POST /oauth/v1/token`` (form-encoded): ``authorization_code`` or ``refresh_token`` grants."""
+        if not form.get("client_id") or not form.get("client_secret"):
+            return Reply(400, {"status": "BAD_CLIENT_ID", "message": "client_id and client_secret are required"})
+        if form.get("grant_type") == "refresh_token":
+            time.sleep(self.refresh_delay)
+            with self._state:
+                refresh = form.get("refresh_token", "")
+                if self.refresh_refused or refresh not in self.refresh_tokens:
+                    return Reply(400, {"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"})
+                self.refresh_tokens[refresh] += 1
+                self.refreshes += 1
+                return Reply(body=self._issue(f"oauth-token-r{self.refreshes}-{refresh[-6:]}", refresh))
         if form.get("grant_type") != "authorization_code" or form.get("code") not in self.oauth_codes:
             return Reply(400, {"status": "BAD_AUTH_CODE", "message": "missing or unknown auth code"})
-        if not form.get("client_id") or not form.get("client_secret") or not form.get("redirect_uri"):
-            return Reply(400, {"status": "BAD_CLIENT_ID", "message": "client_id, client_secret, redirect_uri needed"})
+        if not form.get("redirect_uri"):
+            return Reply(400, {"status": "BAD_REDIRECT_URI", "message": "redirect_uri is required"})
         token = self.oauth_codes.pop(form["code"])
+        with self._state:
+            self.refresh_tokens.setdefault(f"refresh-{token}", 0)
+            return Reply(body=self._issue(token, f"refresh-{token}"))
+
+    def _issue(self, token: str, refresh: str) -> dict[str, Any]:
+        """A short-lived access token (``token_ttl``); HubSpot keeps the refresh token the same across refreshes."""
         self.tokens.add(token)
-        return Reply(body={"access_token": token, "refresh_token": f"refresh-{token}", "expires_in": 1800,
-                           "token_type": "bearer"})  # fmt: skip
+        self.token_expiry[token] = time.monotonic() + self.token_ttl
+        return {"access_token": token, "refresh_token": refresh, "expires_in": int(self.token_ttl),
+                "token_type": "bearer"}  # fmt: skip
 
     def _rate_limit(self, *, search: bool) -> Reply | None:
         now = time.monotonic()

@@ -11,16 +11,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Channel, Organization
 from switchboard.crypto import decrypt_json, encrypt_json
 
 
 class Provider(models.TextChoices):
-    TIKTOK = "tiktok", "TikTok business account"
-    TIKTOK_ADS = "tiktok_ads", "TikTok for Business advertiser account"
-    MESSENGER = "messenger", "Messenger"
-    WHATSAPP = "whatsapp", "WhatsApp"
+    TIKTOK = "tiktok", gettext_lazy("TikTok business account")
+    TIKTOK_ADS = "tiktok_ads", gettext_lazy("TikTok for Business advertiser account")
+    MESSENGER = "messenger", gettext_lazy("Messenger")
+    WHATSAPP = "whatsapp", gettext_lazy("WhatsApp")
 
 
 class OAuthState(models.Model):
@@ -57,9 +58,9 @@ class Connection(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Connected"
-        NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs reauthorization"
-        DISCONNECTED = "disconnected", "Disconnected"
+        ACTIVE = "active", gettext_lazy("Connected")
+        NEEDS_REAUTHORIZATION = "needs_reauthorization", gettext_lazy("Needs reauthorization")
+        DISCONNECTED = "disconnected", gettext_lazy("Disconnected")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connections")
     provider = models.CharField(max_length=20, choices=Provider.choices)
@@ -98,9 +99,9 @@ class AdvertiserGrant(models.Model):
     """
 
     class Status(models.TextChoices):
-        AWAITING_CHOICE = "awaiting_choice", "Pick an advertiser"
-        ACTIVE = "active", "Connected"
-        DISCONNECTED = "disconnected", "Disconnected"
+        AWAITING_CHOICE = "awaiting_choice", gettext_lazy("Pick an advertiser")
+        ACTIVE = "active", gettext_lazy("Connected")
+        DISCONNECTED = "disconnected", gettext_lazy("Disconnected")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="advertiser_grants")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_CHOICE)

@@ -1,8 +1,9 @@
-"""Switchboard as an OAuth provider: which organization each app was authorized for, and its webhooks.
+"""Switchboard as an OAuth provider: which organization each app was authorized for, and outbound webhooks.
 
 django-oauth-toolkit owns applications, grants and tokens; these rows add what it does not know: the
 organization the user picked on the consent page (carried from the grant to every token issued from it) and
-the outbound webhook subscriptions of authorized apps with their delivery log.
+Switchboard's one outbound-webhook mechanism: subscriptions (of authorized apps, and the endpoints admins add
+for other CRMs), their deliveries and the attempt log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from oauth2_provider.settings import oauth2_settings
 
 from inbox.models import Organization
@@ -61,17 +63,37 @@ class TokenAuthorization(models.Model):
 
 
 class WebhookSubscription(models.Model):
-    """An authorized app asked for events at ``url``. Signed with ``secret``; disabled after failing too long."""
+    """Someone asked for events at ``url``: an authorized app (``kind=app``, through the API) or an admin for
+    another CRM (``kind=crm``, on the CRM webhooks page). Signed with ``secret``; disabled after failing too long.
+    """
 
-    authorization = models.ForeignKey(AppAuthorization, on_delete=models.CASCADE, related_name="subscriptions")
+    class Kind(models.TextChoices):
+        APP = "app", gettext_lazy("Authorized app")
+        CRM = "crm", gettext_lazy("CRM webhook")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.APP)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    authorization = models.ForeignKey(
+        AppAuthorization, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True, default="")
     encrypted_secret = models.TextField()
+    secret_hint = models.CharField(max_length=24, blank=True, default="")
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     failing_since = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="crm") | models.Q(authorization__isnull=False),
+                name="webhook_subscription_app_has_authorization",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Webhook subscription {self.pk} to {self.url}"
@@ -87,9 +109,9 @@ class WebhookDelivery(models.Model):
     """One event for one subscriber: retried with backoff until delivered or given up (then ``failed``)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        FAILED = "failed", gettext_lazy("Failed")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=60)
@@ -120,5 +142,6 @@ class WebhookAttempt(models.Model):
     attempted_at = models.DateTimeField(default=timezone.now)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")
+    response_excerpt = models.CharField(max_length=500, blank=True, default="")
     duration_ms = models.PositiveIntegerField(default=0)
     manual = models.BooleanField(default=False)

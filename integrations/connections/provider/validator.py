@@ -10,12 +10,50 @@ revocation on the Authorized apps page reaches every token at once.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
+
+# RFC 9700 (OAuth 2.0 Security BCP): third-party apps get the authorization-code grant with PKCE S256, and
+# refresh tokens; whatever an Application row says, the implicit, password and other grants are refused.
+ALLOWED_GRANT_TYPES = frozenset({"authorization_code", "refresh_token"})
+ALLOWED_RESPONSE_TYPES = frozenset({"code"})
+PKCE_METHOD = "S256"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 
 
 class OrganizationOAuth2Validator(OAuth2Validator):
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        if grant_type not in ALLOWED_GRANT_TYPES:
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def validate_response_type(
+        self, client_id: str, response_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        if response_type not in ALLOWED_RESPONSE_TYPES:
+            return False
+        return super().validate_response_type(client_id, response_type, client, request, *args, **kwargs)
+
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        # oauthlib takes a challenge without a method as "plain": refuse it here, on the authorization request,
+        # before the consent page is shown (django-oauth-toolkit's own gate only fires when the code is made).
+        if getattr(request, "code_challenge", None) is not None and request.code_challenge_method != PKCE_METHOD:
+            raise errors.InvalidRequestError(description="code_challenge_method must be S256.", request=request)
+        return True
+
+    def validate_redirect_uri(self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Simple string comparison with a registered URI (RFC 9700 section 2.1); only a loopback callback may
+        change its port (RFC 8252 section 7.3)."""
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        registered = request.client.redirect_uris.split()
+        return redirect_uri in registered or any(_same_but_loopback_port(redirect_uri, uri) for uri in registered)
+
     def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
         from integrations.connections.models import AppAuthorization, TokenAuthorization
 
@@ -94,3 +132,10 @@ class OrganizationOAuth2Validator(OAuth2Validator):
             )
             AppAuthorization.objects.filter(pk=authorization_id).update(last_used_at=timezone.now())
         return result
+
+
+def _same_but_loopback_port(requested: str, registered: str) -> bool:
+    want, got = urlsplit(registered), urlsplit(requested)
+    if want.scheme != "http" or want.hostname not in LOOPBACK_HOSTS or got.hostname != want.hostname:
+        return False
+    return got._replace(netloc="") == want._replace(netloc="")

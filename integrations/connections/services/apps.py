@@ -12,6 +12,7 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from inbox import permissions
 from integrations.connections.models import AppAuthorization, TokenAuthorization, WebhookDelivery
 from integrations.connections.services.audit import audit_record
+from integrations.connections.services.configured import outbound_changed
 
 
 def can_manage_app(user: Any, authorization: AppAuthorization) -> bool:
@@ -42,6 +43,7 @@ def app_authorization_revoke(*, authorization: AppAuthorization, user: Any) -> A
         WebhookDelivery.objects.filter(
             subscription__authorization=authorization, status=WebhookDelivery.Status.PENDING
         ).update(status=WebhookDelivery.Status.FAILED, last_error="app revoked")
+        outbound_changed(authorization.organization_id)
         audit_record(organization_id=authorization.organization_id, actor=user, action="app_revoked", provider="app",
                      subject=authorization.application.name, application_id=authorization.application_id)
     return authorization

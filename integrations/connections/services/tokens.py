@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets as token_generator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,19 +56,30 @@ def connections_due_for_refresh(*, now: datetime | None = None) -> list[int]:
     )
 
 
+@contextmanager
+def refresh_lock(key: str, *, timeout: int = LOCK_SECONDS) -> Iterator[bool]:
+    """Yield whether this caller holds the token-refresh lock ``key`` (shared by every worker through the cache).
+
+    Whoever gets ``False`` must not refresh: it waits for, or skips, the holder's refresh, then re-reads the
+    stored token. The lock is released only by its owner and expires on its own if the owner dies.
+    """
+    owner = token_generator.token_hex(8)
+    acquired = bool(cache.add(key, owner, timeout=timeout))
+    try:
+        yield acquired
+    finally:
+        if acquired and cache.get(key) == owner:
+            cache.delete(key)
+
+
 def connection_refresh(
     *, connection_id: int, force: bool = False, ep: Endpoints | None = None, now: datetime | None = None
 ) -> RefreshOutcome:
     """Refresh one connection's access token if due (or ``force``). Safe to call from many workers at once."""
-    key = f"connections:refresh-lock:{connection_id}"
-    owner = token_generator.token_hex(8)
-    if not cache.add(key, owner, timeout=LOCK_SECONDS):
-        return RefreshOutcome("locked", "another worker is refreshing this connection")
-    try:
+    with refresh_lock(f"connections:refresh-lock:{connection_id}") as acquired:
+        if not acquired:
+            return RefreshOutcome("locked", "another worker is refreshing this connection")
         return _refresh_locked(connection_id, force=force, ep=ep or endpoints(), now=now)
-    finally:
-        if cache.get(key) == owner:
-            cache.delete(key)
 
 
 def _refresh_locked(connection_id: int, *, force: bool, ep: Endpoints, now: datetime | None) -> RefreshOutcome:
@@ -97,7 +110,9 @@ def _refresh_locked(connection_id: int, *, force: bool, ep: Endpoints, now: date
     with transaction.atomic():
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         channel_services.channel_update(
-            channel=connection.channel, updated_by=None, secrets={"access_token": tokens.access_token},
+            channel=connection.channel,
+            updated_by=None,
+            secrets={"access_token": tokens.access_token},
             extra={"refresh_token": tokens.refresh_token or refresh_token},
         )
         locked.access_expires_at = now + timedelta(seconds=tokens.expires_in)
@@ -107,8 +122,9 @@ def _refresh_locked(connection_id: int, *, force: bool, ep: Endpoints, now: date
         locked.last_error = ""
         if tokens.scopes:
             locked.scopes = tokens.scopes
-        locked.save(update_fields=["access_expires_at", "refresh_expires_at", "last_refreshed_at", "last_error",
-                                   "scopes"])
+        locked.save(
+            update_fields=["access_expires_at", "refresh_expires_at", "last_refreshed_at", "last_error", "scopes"]
+        )
     return RefreshOutcome("refreshed")
 
 
@@ -118,8 +134,14 @@ def _needs_reauthorization(connection: Connection, reason: str) -> RefreshOutcom
             status=Connection.Status.NEEDS_REAUTHORIZATION, last_error=f"Token refresh failed: {reason}"[:500]
         )
         channel_services.channel_mark_needs_reauthorization(channel=connection.channel)
-        audit_record(organization_id=connection.organization_id, actor=None, action="refresh_failed",
-                     provider=connection.provider, subject=connection.account_name, channel=connection.channel,
-                     reason=reason[:300])
+        audit_record(
+            organization_id=connection.organization_id,
+            actor=None,
+            action="refresh_failed",
+            provider=connection.provider,
+            subject=connection.account_name,
+            channel=connection.channel,
+            reason=reason[:300],
+        )
     logger.warning("token refresh refused: connection needs reauthorization", extra={"connection_id": connection.pk})
     return RefreshOutcome("needs_reauthorization", reason)

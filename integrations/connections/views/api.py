@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.connections.models import AppAuthorization, TokenAuthorization, WebhookSubscription
-from integrations.connections.services import outbound_webhooks
+from integrations.connections.services import app_webhooks
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -48,7 +48,7 @@ class WebhookSubscriptionList(APIView):
         serializer = SubscriptionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            created = outbound_webhooks.subscription_create(
+            created = app_webhooks.subscription_create(
                 authorization=authorization, url=serializer.validated_data["url"],
                 event_names=serializer.validated_data["events"],
             )
@@ -69,5 +69,5 @@ class WebhookSubscriptionDetail(APIView):
         subscription = authorization.subscriptions.filter(pk=subscription_id, is_active=True).first()
         if subscription is None:
             raise NotFound("No such subscription.")
-        outbound_webhooks.subscription_delete(subscription=subscription)
+        app_webhooks.subscription_delete(subscription=subscription)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inbox import permissions
@@ -64,12 +65,19 @@ def _error_page(request: HttpRequest, error: ConnectError, status: int = 400) ->
 def index(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     ep = _ep(request)
-    return render(request, "connections/index.html", {
-        "organization": membership.organization,
-        "cards": selectors.connection_cards(organization=membership.organization, ep=ep),
-        "audit": selectors.audit_recent(organization=membership.organization),
-        "sandbox": ep.sandbox,
-    })
+    cards = selectors.connection_cards(organization=membership.organization, ep=ep)
+    return render(
+        request,
+        "connections/index.html",
+        {
+            "organization": membership.organization,
+            "cards": cards,
+            "nothing_connected": not any(card.connections or card.grants for card in cards),
+            "audit": selectors.audit_recent(organization=membership.organization),
+            "extra_cards": selectors.extra_cards(organization=membership.organization),
+            "sandbox": ep.sandbox,
+        },
+    )
 
 
 @login_required
@@ -83,8 +91,12 @@ def start(request: HttpRequest, provider: str) -> HttpResponse:
     if request.POST.get("channel_id"):
         channel = get_object_or_404(Channel, pk=request.POST["channel_id"], organization=membership.organization)
     url = accounts.connect_start(
-        user=request.user, organization=membership.organization, provider=provider,
-        binding=session_binding(request.session), redirect_uri=_callback_url(request, provider), ep=_ep(request),
+        user=request.user,
+        organization=membership.organization,
+        provider=provider,
+        binding=session_binding(request.session),
+        redirect_uri=_callback_url(request, provider),
+        ep=_ep(request),
         channel=channel,
     )
     return redirect(url)
@@ -102,13 +114,19 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
     try:
         if provider == Provider.TIKTOK:
             connection = accounts.tiktok_connect_complete(**flow)
-            messages.success(request, f"Connected {connection.account_name}: TikTok messages arrive in the inbox.")
+            messages.success(
+                request,
+                gettext("Connected %(account_name)s: TikTok messages arrive in the inbox.")
+                % {"account_name": connection.account_name},
+            )
         elif provider == Provider.MESSENGER:
             state = accounts.messenger_connect_complete(**flow)
             return redirect("connections:messenger-pages", state=state.state)
         else:
             grant = advertisers.advertiser_connect_complete(**flow)
-            messages.success(request, "TikTok shared your advertiser accounts: pick the advertiser and event set.")
+            messages.success(
+                request, gettext("TikTok shared your advertiser accounts: pick the advertiser and event set.")
+            )
             return redirect(reverse("connections:index") + f"#grant-{grant.pk}")
     except ConnectError as error:
         return _error_page(request, error)
@@ -123,9 +141,18 @@ def messenger_pages(request: HttpRequest, state: str) -> HttpResponse:
     try:
         oauth_state, pages = accounts.messenger_pages_pending(user=request.user, binding=binding, state_value=state)
         if request.method == "POST":
-            connection = accounts.messenger_page_choose(user=request.user, binding=binding, state_value=state,
-                                                        page_id=request.POST.get("page_id", ""), ep=_ep(request))
-            messages.success(request, f"Connected the Page {connection.account_name} to the inbox.")
+            connection = accounts.messenger_page_choose(
+                user=request.user,
+                binding=binding,
+                state_value=state,
+                page_id=request.POST.get("page_id", ""),
+                ep=_ep(request),
+            )
+            messages.success(
+                request,
+                gettext("Connected the Page %(account_name)s to the inbox.")
+                % {"account_name": connection.account_name},
+            )
             return redirect("connections:index")
     except ConnectError as error:
         return _error_page(request, error)
@@ -144,17 +171,25 @@ def whatsapp(request: HttpRequest) -> HttpResponse:
         values = {k: request.POST.get(k, "").strip() for k in values}
         try:
             connection = accounts.whatsapp_connect(
-                user=request.user, organization=membership.organization, ep=_ep(request),
-                access_token=request.POST.get("access_token", ""), **values,
+                user=request.user,
+                organization=membership.organization,
+                ep=_ep(request),
+                access_token=request.POST.get("access_token", ""),
+                **values,
             )
         except ValidationError as exc:
             errors = exc.message_dict
         else:
-            messages.success(request, f"Connected WhatsApp {connection.account_name}.")
+            messages.success(
+                request, gettext("Connected WhatsApp %(account_name)s.") % {"account_name": connection.account_name}
+            )
             return redirect("connections:index")
-    return render(request, "connections/whatsapp.html", {"errors": errors, "values": values,
-                                                         "sandbox": _ep(request).sandbox},
-                  status=400 if errors else 200)
+    return render(
+        request,
+        "connections/whatsapp.html",
+        {"errors": errors, "values": values, "sandbox": _ep(request).sandbox},
+        status=400 if errors else 200,
+    )
 
 
 @login_required
@@ -164,7 +199,11 @@ def disconnect(request: HttpRequest, connection_id: int) -> HttpResponse:
     membership = _membership(request)
     connection = get_object_or_404(Connection, pk=connection_id, organization=membership.organization)
     accounts.connection_disconnect(connection=connection, user=request.user, ep=_ep(request))
-    messages.success(request, f"Disconnected {connection.account_name}. Its conversations stay in the inbox.")
+    messages.success(
+        request,
+        gettext("Disconnected %(account_name)s. Its conversations stay in the inbox.")
+        % {"account_name": connection.account_name},
+    )
     return redirect("connections:index")
 
 
@@ -175,14 +214,17 @@ def advertiser_choose(request: HttpRequest, grant_id: int) -> HttpResponse:
     membership = _membership(request)
     grant = get_object_or_404(AdvertiserGrant, pk=grant_id, organization=membership.organization)
     try:
-        advertisers.advertiser_grant_choose(grant=grant, user=request.user,
-                                            advertiser_id=request.POST.get("advertiser_id", ""),
-                                            event_set_id=request.POST.get("event_set_id", ""))
+        advertisers.advertiser_grant_choose(
+            grant=grant,
+            user=request.user,
+            advertiser_id=request.POST.get("advertiser_id", ""),
+            event_set_id=request.POST.get("event_set_id", ""),
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
         return redirect(reverse("connections:index") + f"#grant-{grant.pk}")
-    messages.success(request, "Signals will be reported to this advertiser and event set.")
+    messages.success(request, gettext("Signals will be reported to this advertiser and event set."))
     return redirect("connections:index")
 
 
@@ -193,7 +235,7 @@ def advertiser_disconnect(request: HttpRequest, grant_id: int) -> HttpResponse:
     membership = _membership(request)
     grant = get_object_or_404(AdvertiserGrant, pk=grant_id, organization=membership.organization)
     advertisers.advertiser_grant_disconnect(grant=grant, user=request.user, ep=_ep(request))
-    messages.success(request, "Disconnected the advertiser account: signals stop at once.")
+    messages.success(request, gettext("Disconnected the advertiser account: signals stop at once."))
     return redirect("connections:index")
 
 

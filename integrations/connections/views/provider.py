@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.views import AuthorizationView
 
@@ -40,8 +41,11 @@ class ConsentView(AuthorizationView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        requested = (self.oauth2_data.get("scope") or self.oauth2_data.get("scopes") or []) if hasattr(
-            self, "oauth2_data") else []
+        requested = (
+            (self.oauth2_data.get("scope") or self.oauth2_data.get("scopes") or [])
+            if hasattr(self, "oauth2_data")
+            else []
+        )
         context["scope_words"] = scope_words.describe_app_scopes(list(requested))
         context["organizations"] = _organizations(self.request.user)
         context["organization_error"] = getattr(self, "_organization_error", "")
@@ -56,8 +60,10 @@ class ConsentView(AuthorizationView):
                 organization_id = 0
             if organization_id not in allowed:
                 self._organization_error = "Pick an organization you own or administer."
-                self.oauth2_data = {"scope": form.cleaned_data.get("scope", "").split(),
-                                    "client_id": form.cleaned_data.get("client_id")}
+                self.oauth2_data = {
+                    "scope": form.cleaned_data.get("scope", "").split(),
+                    "client_id": form.cleaned_data.get("client_id"),
+                }
                 return self.form_invalid(form)
             self._organization_id = organization_id
         return super().form_valid(form)
@@ -85,7 +91,10 @@ def authorized_apps(request: HttpRequest) -> HttpResponse:
 def revoke_app(request: HttpRequest, authorization_id: int) -> HttpResponse:
     authorization = get_object_or_404(AppAuthorization.objects.select_related("application"), pk=authorization_id)
     app_services.app_authorization_revoke(authorization=authorization, user=request.user)
-    messages.success(request, f"Revoked {authorization.application.name}: its tokens and webhooks stopped.")
+    messages.success(
+        request,
+        gettext("Revoked %(name)s: its tokens and webhooks stopped.") % {"name": authorization.application.name},
+    )
     return redirect("connections:apps")
 
 
@@ -93,6 +102,7 @@ def _subscription(request: HttpRequest, subscription_id: int) -> WebhookSubscrip
     subscription = get_object_or_404(
         WebhookSubscription.objects.select_related("authorization__application", "authorization__organization"),
         pk=subscription_id,
+        kind=WebhookSubscription.Kind.APP,  # a CRM endpoint's log is on the CRM webhooks page
     )
     if not app_services.can_manage_app(request.user, subscription.authorization):
         raise Http404("No such subscription")
@@ -106,8 +116,11 @@ def delivery_log(request: HttpRequest, subscription_id: int) -> HttpResponse:
     subscription = _subscription(request, subscription_id)
     deliveries = list(subscription.deliveries.order_by("-id").prefetch_related("attempt_log")[:100])
     can_redeliver = permissions.can_manage_channels(request.user, subscription.authorization.organization_id)
-    return render(request, "connections/deliveries.html",
-                  {"subscription": subscription, "deliveries": deliveries, "can_redeliver": can_redeliver})
+    return render(
+        request,
+        "connections/deliveries.html",
+        {"subscription": subscription, "deliveries": deliveries, "can_redeliver": can_redeliver},
+    )
 
 
 @login_required
@@ -120,7 +133,10 @@ def redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
         raise PermissionDenied("This subscription is disabled; the app must subscribe again.")
     result = outbound_webhooks.delivery_redeliver(delivery=delivery, user=request.user)
     if result is not None and result.status == WebhookDelivery.Status.DELIVERED:
-        messages.success(request, "Redelivered: the subscriber accepted it.")
+        messages.success(request, gettext("Redelivered: the subscriber accepted it."))
     else:
-        messages.error(request, f"Redelivery failed: {result.last_error if result else 'no such delivery'}.")
+        messages.error(
+            request,
+            gettext("Redelivery failed: %(value)s.") % {"value": result.last_error if result else "no such delivery"},
+        )
     return redirect("connections:deliveries", subscription_id=delivery.subscription_id)

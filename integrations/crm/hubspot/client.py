@@ -86,7 +86,7 @@ class HubSpotClient:
     def __init__(
         self,
         *,
-        token: str,
+        token: str | None,
         limiter_key: str,
         base_url: str | None = None,
         limiter: SharedRateLimiter | None = None,
@@ -94,17 +94,25 @@ class HubSpotClient:
         attempts: int = 4,
         max_wait: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        renew_token: Callable[[str], str] | None = None,
     ):
+        """``renew_token(rejected_token)`` returns the token to use, or raises :class:`HubSpotError`: called before
+        the first request when ``token`` is None (so a failed renewal surfaces where callers record request
+        failures), and once per request when HubSpot answers 401 (a token that died early)."""
         self.base_url = (base_url or settings.HUBSPOT_API_BASE).rstrip("/")
         self.limiter_key = limiter_key
         self.limiter = limiter or SharedRateLimiter()
         self.attempts = attempts
         self.max_wait = float(max_wait if max_wait is not None else getattr(settings, "HUBSPOT_MAX_WAIT_SECONDS", 15))
         self._sleep = sleep
+        self._token = token
+        self._renew_token = renew_token
         self._client = httpx.Client(
             timeout=timeout or settings.PROVIDER_HTTP_TIMEOUT,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
         )
+        if token is not None:
+            self._use_token(token)
 
     def close(self) -> None:
         self._client.close()
@@ -119,6 +127,9 @@ class HubSpotClient:
     def request(self, method: str, path: str, *, json: Any = None, params: Any = None, search: bool = False) -> Any:
         limits = [search_limit(), burst_limit()] if search else [burst_limit()]
         last: HubSpotError | None = None
+        renewed = False
+        if self._token is None and self._renew_token is not None:
+            self._use_token(self._renew_token(""))
         for attempt in range(self.attempts):
             try:
                 self.limiter.acquire(self.limiter_key, limits, max_wait=self.max_wait)
@@ -137,6 +148,10 @@ class HubSpotClient:
                 if response.status_code < 300 or response.status_code == 207:
                     return response.json() if response.content else {}
                 last = self._error(response)
+                if response.status_code == 401 and self._renew_token is not None and not renewed:
+                    renewed = True
+                    self._use_token(self._renew_token(self._token))
+                    continue
                 if not last.transient:
                     raise last
             if attempt + 1 >= self.attempts:
@@ -148,6 +163,10 @@ class HubSpotClient:
             self._sleep(delay)
         assert last is not None
         raise last
+
+    def _use_token(self, token: str) -> None:
+        self._token = token
+        self._client.headers["Authorization"] = f"Bearer {token}"
 
     def _note_remaining(self, response: httpx.Response) -> None:
         # HubSpot says how many requests are left in the current interval: at zero, every worker waits it out.

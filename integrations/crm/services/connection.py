@@ -10,12 +10,17 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import permissions
 from inbox.models import Organization
+from integrations.connections.services.configured import outbound_changed
+from integrations.connections.services.tokens import refresh_lock
+from integrations.crm.hubspot import oauth
 from integrations.crm.hubspot.client import HubSpotClient, HubSpotError
 from integrations.crm.models import (
     CONTACT_FIELDS,
@@ -47,9 +52,82 @@ def connection_for(organization: Organization) -> HubSpotConnection:
 
 
 def hubspot_client(connection: HubSpotConnection, **kwargs: Any) -> HubSpotClient:
-    """A client with the connection's token and the portal's shared rate-limiter bucket."""
-    token = connection.credentials().get("access_token", "")
-    return HubSpotClient(token=token, limiter_key=connection.limiter_key, **kwargs)
+    """A client with the connection's token and the portal's shared rate-limiter bucket. An OAuth token about to
+    expire is renewed first, and one HubSpot answers 401 to is renewed and the request retried once."""
+    if connection.auth_kind != HubSpotConnection.AuthKind.OAUTH:
+        token = connection.credentials().get("access_token", "")
+        return HubSpotClient(token=token, limiter_key=connection.limiter_key, **kwargs)
+    return HubSpotClient(
+        token=None,  # fetched (and renewed if due) at the first request
+        limiter_key=connection.limiter_key,
+        renew_token=lambda rejected: hubspot_access_token(connection, rejected=rejected),
+        **kwargs,
+    )
+
+
+def _usable(credentials: Mapping[str, Any], rejected: str | None) -> bool:
+    ahead = float(getattr(settings, "HUBSPOT_REFRESH_AHEAD_SECONDS", 300))
+    expires_at = credentials.get("expires_at")
+    token = credentials.get("access_token", "")
+    return bool(token) and token != rejected and (not expires_at or float(expires_at) - ahead > time.time())
+
+
+def hubspot_access_token(connection: HubSpotConnection, *, rejected: str | None = None) -> str:
+    """The OAuth access token to call HubSpot with, renewed with the refresh token when it expires within
+    ``HUBSPOT_REFRESH_AHEAD_SECONDS`` or when HubSpot refused it (``rejected``).
+
+    One process refreshes at a time (the connections app's ``refresh_lock``, shared through the cache); the
+    others wait for it and use the token it stored. A refusal marks the connection needs-reauthorization (sync
+    stops, the reason shows on the CRM and Connections pages) and raises an unauthorized :class:`HubSpotError`;
+    a network failure raises a transient one (the item is retried later).
+    """
+    connection.refresh_from_db(fields=["encrypted", "status", "last_error"])
+    if _usable(connection.credentials(), rejected):
+        return connection.credentials()["access_token"]
+    deadline = time.monotonic() + float(getattr(settings, "HUBSPOT_REFRESH_WAIT_SECONDS", 20))
+    while True:
+        with refresh_lock(f"crm:hubspot-refresh:{connection.pk}", timeout=60) as acquired:
+            if acquired:
+                return _refresh_locked(connection, rejected)
+        time.sleep(0.05)
+        connection.refresh_from_db(fields=["encrypted", "status", "last_error"])
+        if connection.status != HubSpotConnection.Status.CONNECTED:
+            raise HubSpotError(connection.last_error or "HubSpot needs to be reconnected", status=401)
+        if _usable(connection.credentials(), rejected):
+            return connection.credentials()["access_token"]
+        if time.monotonic() > deadline:
+            raise HubSpotError("another worker is still renewing the HubSpot token", transient=True)
+
+
+def _refresh_locked(connection: HubSpotConnection, rejected: str | None) -> str:
+    # Re-read under the lock: the previous holder may have renewed the token since we looked.
+    connection.refresh_from_db()
+    credentials = connection.credentials()
+    if _usable(credentials, rejected):
+        return credentials["access_token"]
+    if connection.status != HubSpotConnection.Status.CONNECTED:
+        raise HubSpotError(connection.last_error or "HubSpot needs to be reconnected", status=401)
+    try:
+        tokens = oauth.refresh_tokens(refresh_token=credentials.get("refresh_token", ""))
+    except HubSpotError as exc:
+        if exc.transient:
+            raise
+        reason = f"{exc.message}. Reconnect HubSpot on the CRM page."
+        connection_mark_unauthorized(connection=connection, reason=reason)
+        raise HubSpotError(reason, status=401, category=exc.category) from exc
+    expires_in = int(tokens.get("expires_in") or 0)
+    with transaction.atomic():
+        locked = HubSpotConnection.objects.select_for_update().get(pk=connection.pk)
+        locked.store_credentials(
+            access_token=tokens["access_token"],
+            refresh_token=tokens.get("refresh_token") or credentials.get("refresh_token", ""),
+            expires_at=time.time() + expires_in if expires_in else None,
+        )
+        locked.token_hint = mask(tokens["access_token"])
+        locked.last_error = ""
+        locked.save(update_fields=["encrypted", "token_hint", "last_error", "updated_at"])
+    connection.encrypted = locked.encrypted
+    return tokens["access_token"]
 
 
 def missing_scopes(connection: HubSpotConnection) -> list[str]:
@@ -64,12 +142,14 @@ def hubspot_connect_private_app(*, organization: Organization, user: Any, token:
     check_can_manage(user, organization)
     token = (token or "").strip()
     if not token:
-        raise ValidationError("Paste the private app's access token.")
+        raise ValidationError(gettext("Paste the private app's access token."))
     with HubSpotClient(token=token, limiter_key=f"org-{organization.pk}", attempts=2) as client:
         try:
             info = client.private_app_token_info(token)
         except HubSpotError as exc:
-            raise ValidationError(f"HubSpot did not accept this token: {exc.message}") from exc
+            raise ValidationError(
+                gettext("HubSpot did not accept this token: %(message)s") % {"message": exc.message}
+            ) from exc
     return _store(
         organization=organization,
         user=user,
@@ -125,6 +205,7 @@ def _store(
         connection.connected_at = timezone.now()
         connection.last_error = ""
         connection.save()
+        outbound_changed(organization.pk)
         # Items that waited for a reauthorization go now.
         CrmSyncItem.objects.filter(organization=organization, status=CrmSyncItem.Status.RETRYING).update(
             next_attempt_at=timezone.now()
@@ -148,6 +229,7 @@ def hubspot_disconnect(*, organization: Organization, user: Any) -> HubSpotConne
         connection.token_hint = ""
         connection.status = HubSpotConnection.Status.DISCONNECTED
         connection.save()
+        outbound_changed(organization.pk)
         CrmSyncItem.objects.filter(organization=organization, status__in=CrmSyncItem.WAITING).update(
             status=CrmSyncItem.Status.SKIPPED, error="HubSpot was disconnected.", finished_at=timezone.now()
         )
@@ -155,16 +237,21 @@ def hubspot_disconnect(*, organization: Organization, user: Any) -> HubSpotConne
 
 
 def connection_mark_unauthorized(*, connection: HubSpotConnection, reason: str) -> None:
+    """Stop syncing until an admin reconnects; ``reason`` is shown on the CRM and Connections pages."""
     HubSpotConnection.objects.filter(pk=connection.pk, status=HubSpotConnection.Status.CONNECTED).update(
         status=HubSpotConnection.Status.NEEDS_REAUTHORIZATION, last_error=reason[:500]
     )
+    outbound_changed(connection.organization_id)
 
 
 def _clean_property(value: str, what: str) -> str:
     value = (value or "").strip()
     if value and not _PROPERTY_NAME.match(value):
         raise ValidationError(
-            f"{what}: {value!r} is not a HubSpot internal property name (lower case letters, digits, underscores)."
+            gettext(
+                "%(what)s: %(value)s is not a HubSpot internal property name (lower case letters, digits, underscores)."
+            )
+            % {"what": what, "value": repr(value)}
         )
     return value
 
@@ -185,7 +272,7 @@ def hubspot_settings_update(
     fields = {key: _clean_property(field_mapping.get(key, ""), CONTACT_FIELDS[key]) for key in CONTACT_FIELDS}
     used = [p for p in fields.values() if p]
     if len(used) != len(set(used)):
-        raise ValidationError("Two Switchboard fields cannot go to the same HubSpot property.")
+        raise ValidationError(gettext("Two Switchboard fields cannot go to the same HubSpot property."))
     lifecycle = {key: (lifecycle_mapping.get(key) or "").strip() for key in LIFECYCLE_MOMENTS}
     stages: dict[str, str] = {}
     for status, stage in deal_stage_mapping.items():

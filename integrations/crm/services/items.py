@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import permissions
 from integrations.crm.hubspot.client import HubSpotError
@@ -127,14 +128,14 @@ def sync_item_retry(*, item_id: int, user: Any) -> CrmSyncItem:
     if item is None or not permissions.can_manage_channels(user, item.organization_id):
         raise PermissionDenied("Only owners and admins can retry CRM syncs.")
     if item.status not in (Status.DEAD, Status.SKIPPED, Status.RETRYING):
-        raise ValidationError("Only failed or skipped items can be retried.")
+        raise ValidationError(gettext("Only failed or skipped items can be retried."))
     try:
         with transaction.atomic():
             item.status, item.attempts, item.next_attempt_at = Status.PENDING, 0, timezone.now()
             item.finished_at = None
             item.save(update_fields=["status", "attempts", "next_attempt_at", "finished_at", "updated_at"])
     except IntegrityError as exc:
-        raise ValidationError("A newer change of this record is already waiting to be sent.") from exc
+        raise ValidationError(gettext("A newer change of this record is already waiting to be sent.")) from exc
     organization_id = item.organization_id
 
     def enqueue() -> None:
