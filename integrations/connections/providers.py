@@ -198,8 +198,9 @@ def _graph(
                 return client.get(full_path, params)
             if method == "POST":
                 return client.post(full_path, payload or {})
-            # GraphClient has no public DELETE yet (only unsubscribing a page needs one).
-            return client._call(method, full_path, params=params)  # noqa: SLF001
+            if method == "DELETE":
+                return client.delete(full_path, params)
+            raise ValueError(f"unsupported Graph method {method}")
         except GraphError as exc:
             if exc.transient:
                 raise OAuthError(f"Meta could not be reached: {exc.message}", kind="network") from exc

@@ -79,6 +79,9 @@ class GraphClient:
     def get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return self._call("GET", path, params=params)
 
+    def delete(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        return self._call("DELETE", path, params=params)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self._http.request(method, path, **kwargs)
