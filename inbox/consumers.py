@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from inbox import permissions
 from inbox.realtime import channel_group, user_group
+from switchboard.observability import websocket_changed
 
 PRESENCE_STATES = ("viewing", "typing", "left")
 
@@ -32,6 +34,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Access (issue 5): when teams, "only assigned to me" or a custom role narrow what the user sees below
         # whole channels, each event's conversation is checked against the policy before it is relayed.
         self.per_conversation = await database_sync_to_async(self._needs_per_conversation_check)()
+        self.mask_pii = not await database_sync_to_async(permissions.can_see_contact_pii)(user)  # issue 5
         self.relayed_conversations: set[int] = set()
         self.groups_joined = [channel_group(c) for c in self.channel_ids] + [user_group(user.pk)]
         for group in self.groups_joined:
@@ -39,9 +42,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # conversation id -> channel id, for conversations this socket announced presence in (checked once).
         self.presence_channels: dict[int, int | None] = {}
         await self.accept()
+        self.counted = True  # issue 11: the open-websockets gauge
+        await sync_to_async(websocket_changed, thread_sensitive=False)(1)
         await self.send_json({"event": "hello", "payload": {"channels": self.channel_ids}})
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            await sync_to_async(websocket_changed, thread_sensitive=False)(-1)
         for conversation_id, channel_id in getattr(self, "presence_channels", {}).items():
             if channel_id is not None:
                 await self._announce(conversation_id, channel_id, "left")
@@ -49,6 +57,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        await sync_to_async(websocket_changed, thread_sensitive=False)(0)  # keeps this process's gauge fresh
         if not isinstance(content, dict):
             return
         if content.get("type") == "ping":
@@ -112,6 +121,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if conversation_id is not None:
                 self.relayed_conversations.add(conversation_id)
         data = {"event": message["event"], "payload": message["payload"]}
+        if getattr(self, "mask_pii", True):  # issue 5: numbers and emails typed in text arrive masked
+            data["payload"] = permissions.mask_payload_pii(data["payload"])
         if message.get("seq") is not None:
             data["seq"] = message["seq"]
         await self.send_json(data)

@@ -48,6 +48,7 @@ KNOWN_EVENTS = frozenset(
         # A TikTok advertiser authorization (integrations.connections) for signals to attach or detach.
         "advertiser.connected",
         "advertiser.disconnected",
+        "member.deactivated",  # issue 5: a member lost access (websockets, CRM, apps may react)
     }
 )
 

@@ -19,10 +19,17 @@ Two questions, answered here and nowhere else:
   is scoped through this queryset, and another organization's rows are never in it: callers answer 404.
 
 Personal data: without ``see_contact_pii`` a member sees contacts' phone numbers and emails only masked
-(``mask_phone``/``mask_email``), and the real values are never put in a page or an API response.
+(``mask_phone``/``mask_email``), and the real values are never put in a page or an API response. Numbers and
+addresses typed inside text (messages, notes, previews, search hits, live events, CSV cells) are masked the same
+way (``mask_text_pii``, ``mask_payload_pii``, ``rows_for``); a canned reply's ``{{contact.phone}}`` stays a
+placeholder in such a member's composer and is filled when the reply is sent (``fill_pii_placeholders``).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -46,6 +53,8 @@ PERMISSION_CATALOGUE: dict[str, str] = {
     "manage_signals": "Manage signals to TikTok",
     "manage_channels": "Manage channels and connections",
     "manage_members": "Manage members, roles and the audit log",
+    "manage_payments": "Record payments and refunds",
+    "manage_catalog": "Manage the catalog and bookable resources",
 }
 # Only ever held by the owner: never grantable through a custom role.
 OWNER_ONLY_PERMISSIONS = ("manage_billing", "delete_organization", "transfer_ownership")
@@ -55,7 +64,7 @@ _AGENT = frozenset({"manage_conversations", "see_unassigned", "manage_contacts",
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: ALL_PERMISSIONS,
     Role.ADMIN: frozenset(PERMISSION_CATALOGUE),
-    Role.SUPERVISOR: _AGENT | {"view_reports"},
+    Role.SUPERVISOR: _AGENT | {"view_reports", "manage_payments", "manage_catalog"},
     Role.AGENT: _AGENT,
 }
 
@@ -268,6 +277,11 @@ def can_manage_labels(user: User, organization: Organization | int | None = None
     return can_manage_channels(user, organization)
 
 
+def can_manage_canned_replies(user: User, organization: Organization | int | None = None) -> bool:
+    """The canned replies page (edit or delete anyone's): owners and admins, like labels."""
+    return can_manage_labels(user, organization)
+
+
 def can_manage_members(user: User, organization: Organization | int | None = None) -> bool:
     return has_permission(user, organization, "manage_members")
 
@@ -313,3 +327,86 @@ def contact_pii(contact: object, *, visible: bool) -> dict[str, str]:
     if visible:
         return {"phone": phone, "email": email}
     return {"phone": mask_phone(phone), "email": mask_email(email)}
+
+
+# --- personal data typed inside text ------------------------------------------------------------------------------
+#
+# Customers type their number or address into messages ("call me on +62 812-3456-4321"). For a viewer without
+# ``see_contact_pii`` every path that shows text (thread page, API, websocket, search, notifications, exports)
+# passes it through ``mask_text_pii``: emails and phone-like digit runs become masked, the rest stays readable.
+# It errs towards masking: a bare 7+ digit run is treated as a number; amounts written with thousands separators
+# ("1.500.000", "12,500") and dates ("03-12-2026", "2026/12/03") are left alone.
+
+PII_VARIABLES = frozenset({"contact.phone", "contact.email"})  # canned-reply variables that carry contact PII
+_EMAIL_IN_TEXT = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN_TEXT = re.compile(r"\+?\(?\d[\d \t().\-/\u00a0]*\d")
+_AMOUNT = re.compile(r"[1-9]\d{0,2}(?:([.,])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?")
+_DAY, _MONTH, _YEAR = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])", r"(?:19|20)\d{2}"
+_DATE = re.compile(rf"{_DAY}([-/.]){_MONTH}\1{_YEAR}|{_MONTH}([-/.]){_DAY}\2{_YEAR}|{_YEAR}([-/.]){_MONTH}\3{_DAY}")
+MIN_PHONE_DIGITS = 7
+# Keys of event and API payloads whose values are free text (others are ids, names of things, times).
+TEXT_KEYS = frozenset({"body", "preview", "text", "excerpt", "snippet", "last_message_preview", "notes"})
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    candidate = match.group(0)
+    # The run may have picked up trailing separators or an opening bracket: judge the digits themselves.
+    digits = sum(c.isdigit() for c in candidate)
+    if digits < MIN_PHONE_DIGITS:
+        return candidate
+    core = candidate.strip(" \t()-./\u00a0")
+    if _AMOUNT.fullmatch(core) or _DATE.fullmatch(core):
+        return candidate
+    return mask_phone(candidate)
+
+
+def mask_text_pii(text: str) -> str:
+    """``text`` with emails and phone numbers masked (``mask_email``/``mask_phone``): no full one survives."""
+    if not text:
+        return text
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(_mask_number, text)
+
+
+def mask_payload_pii(payload: Any) -> Any:
+    """A copy of an event/API payload with the free-text fields (``TEXT_KEYS``) masked, at any depth."""
+    if isinstance(payload, dict):
+        return {
+            k: (mask_text_pii(v) if k in TEXT_KEYS and isinstance(v, str) else mask_payload_pii(v))
+            for k, v in payload.items()
+        }
+    if isinstance(payload, list):
+        return [mask_payload_pii(v) for v in payload]
+    return payload
+
+
+def text_for(user: User, organization: Organization | int | None, text: str) -> str:
+    """``text`` as ``user`` may read it: unchanged with ``see_contact_pii``, masked otherwise."""
+    return text if can_see_contact_pii(user, organization) else mask_text_pii(text)
+
+
+def payload_for(user: User, organization: Organization | int | None, payload: Any) -> Any:
+    """``payload`` as ``user`` may receive it: free-text fields masked without ``see_contact_pii``."""
+    return payload if can_see_contact_pii(user, organization) else mask_payload_pii(payload)
+
+
+_PII_PLACEHOLDER = re.compile(r"\{\{\s*(contact\.(?:phone|email))\s*\}\}")
+
+
+def fill_pii_placeholders(text: str, contact: object) -> str:
+    """Fill ``{{contact.phone}}``/``{{contact.email}}`` left in a reply by ``canned_reply_render`` for an agent who
+    may not see them: the customer gets the real value, the agent's composer never held it (issue 5)."""
+    values = {
+        "contact.phone": getattr(contact, "phone", "") or "",
+        "contact.email": getattr(contact, "email", "") or "",
+    }
+    return _PII_PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def rows_for(user: User, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """CSV rows as ``user`` may download them: text cells masked without ``see_contact_pii`` (lazily, streamed)."""
+    if can_see_contact_pii(user, None):
+        yield from rows
+        return
+    for row in rows:
+        yield [mask_text_pii(cell) if isinstance(cell, str) else cell for cell in row]

@@ -17,10 +17,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from inbox import permissions
+from inbox.access.services.audit import audit_export, audit_settings_change  # issue 5: the audit log
 from inbox.models import Membership
 from signals import selectors
 from signals.client import sandbox_validate
@@ -76,6 +78,7 @@ def keyword_lists(request: HttpRequest, membership: Membership) -> HttpResponse:
     org = membership.organization
     if request.method == "POST":
         action = request.POST.get("action")
+        kw_list_id = request.POST.get("list")
         try:
             if action == "create_list":
                 keywords.keyword_list_create(
@@ -91,20 +94,27 @@ def keyword_lists(request: HttpRequest, membership: Membership) -> HttpResponse:
                     )
                     if added.warning:
                         messages.warning(request, added.warning)
-                    messages.success(request, f"“{added.keyword.phrase}” raises the flag “{added.keyword.flag}”.")
+                    messages.success(
+                        request,
+                        gettext("“%(phrase)s” raises the flag “%(flag)s”.")
+                        % {"phrase": added.keyword.phrase, "flag": added.keyword.flag},
+                    )
                 elif action == "remove":
                     keywords.keyword_remove(keyword_list=kw_list, keyword_id=int(request.POST.get("keyword", 0)))
                 elif action == "import":
                     upload = request.FILES.get("file")
                     data = upload.read().decode("utf-8-sig") if upload else request.POST.get("csv", "")
                     count, warnings = keywords.keywords_import_csv(keyword_list=kw_list, data=data)
-                    messages.success(request, f"Imported {count} keywords.")
+                    messages.success(request, gettext("Imported %(count)s keywords.") % {"count": count})
                     for warning in warnings[:20]:
                         messages.warning(request, warning)
                 elif action == "tiktok":
                     keywords.keyword_list_set_tiktok_provided(
                         keyword_list=kw_list, tiktok_provided=request.POST.get("value") == "1"
                     )
+            audit_settings_change(
+                request, area="signals.keywords", action=action, target=org, details={"list": kw_list_id}
+            )
         except ValidationError as exc:
             _flash_errors(request, exc)
         return redirect("signals:keywords")
@@ -115,6 +125,7 @@ def keyword_lists(request: HttpRequest, membership: Membership) -> HttpResponse:
 @signals_page()
 def keyword_export(request: HttpRequest, membership: Membership, list_id: int) -> HttpResponse:
     kw_list = get_object_or_404(KeywordList, organization=membership.organization, pk=list_id)
+    audit_export(request, export=f"keywords-{kw_list.pk}.csv")
     response = HttpResponse(keywords.keywords_export_csv(keyword_list=kw_list), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="keywords-{kw_list.pk}.csv"'
     return response
@@ -139,13 +150,16 @@ def extractor_rules(request: HttpRequest, membership: Membership) -> HttpRespons
                 rules = TrackingExtractorRule.objects.filter(organization=org)
                 context = _context(request, membership, rules=rules, form=form_values, form_errors=exc.messages)
                 return render(request, "signals/extractors.html", context, status=400)
-            messages.success(request, f"Extractor “{form_values['name']}” added at the end.")
+            messages.success(
+                request, gettext("Extractor “%(value)s” added at the end.") % {"value": form_values["name"]}
+            )
         elif action in ("up", "down"):
             extractors.extractor_rule_move(organization=org, rule_id=rule_id, direction=-1 if action == "up" else 1)
         elif action in ("enable", "disable"):
             extractors.extractor_rule_set_enabled(organization=org, rule_id=rule_id, enabled=action == "enable")
         elif action == "delete":
             extractors.extractor_rule_delete(organization=org, rule_id=rule_id)
+        audit_settings_change(request, area="signals.extractors", action=action, target=org, details={"rule": rule_id})
         return redirect("signals:extractors")
     rules = TrackingExtractorRule.objects.filter(organization=org)
     return render(request, "signals/extractors.html", _context(request, membership, rules=rules, form={}))
@@ -172,7 +186,7 @@ def event_settings(request: HttpRequest, membership: Membership) -> HttpResponse
                     test_event_code=post.get("test_event_code", ""),
                     is_sandbox=bool(post.get("is_sandbox")),
                 )
-                messages.success(request, "Advertiser account connected.")
+                messages.success(request, gettext("Advertiser account connected."))
             elif action in ("update", "disconnect", "reconnect"):
                 account = get_object_or_404(AdvertiserAccount, organization=org, pk=post.get("account"))
                 if action == "update":
@@ -185,7 +199,9 @@ def event_settings(request: HttpRequest, membership: Membership) -> HttpResponse
                     )
                 elif action == "disconnect":
                     accounts.advertiser_disconnect(account=account)
-                    messages.info(request, "Disconnected: nothing more is sent. Pending events and history are kept.")
+                    messages.info(
+                        request, gettext("Disconnected: nothing more is sent. Pending events and history are kept.")
+                    )
                 else:
                     accounts.advertiser_reconnect(account=account)
             elif action == "add_rule":
@@ -203,6 +219,7 @@ def event_settings(request: HttpRequest, membership: Membership) -> HttpResponse
                 )
             elif action == "delete_rule":
                 accounts.event_rule_delete(organization=org, rule_id=int(post.get("rule") or 0))
+            audit_settings_change(request, area="signals.events", action=action, target=org, details=post.dict())
         except ValidationError as exc:
             _flash_errors(request, exc)
         return redirect("signals:events")
@@ -237,7 +254,7 @@ def dead(request: HttpRequest, membership: Membership) -> HttpResponse:
     if request.method == "POST":
         ids = None if request.POST.get("all") else [int(i) for i in request.POST.getlist("event") if i.isdigit()]
         count = delivery.signal_events_replay(organization_id=membership.organization_id, event_ids=ids)
-        messages.success(request, f"{count} events put back in the queue.")
+        messages.success(request, gettext("%(count)s events put back in the queue.") % {"count": count})
         return redirect("signals:dead")
     page = Paginator(selectors.dead_letters(organization_id=membership.organization_id), 50).get_page(
         request.GET.get("page")

@@ -19,11 +19,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from inbox import permissions
 from inbox.access import selectors
 from inbox.access.models import CustomRole, Invitation
-from inbox.access.services import invitations, members, roles
+from inbox.access.services import invitations, members, roles, two_factor
 from inbox.access.services.audit import audit_record, client_ip
 from inbox.models import Channel, Membership, Role, Team
 
@@ -48,7 +49,7 @@ def _int_list(values: list[str]) -> list[int]:
     try:
         return [int(v) for v in values]
     except ValueError as exc:
-        raise ValidationError("Pick channels and teams from the lists.") from exc
+        raise ValidationError(gettext("Pick channels and teams from the lists.")) from exc
 
 
 def _custom_role(membership: Membership, raw: str) -> CustomRole | None:
@@ -57,7 +58,7 @@ def _custom_role(membership: Membership, raw: str) -> CustomRole | None:
     try:
         return CustomRole.objects.get(organization_id=membership.organization_id, pk=int(raw))
     except (CustomRole.DoesNotExist, ValueError) as exc:
-        raise ValidationError("No such custom role.") from exc
+        raise ValidationError(gettext("No such custom role.")) from exc
 
 
 @members_page
@@ -78,6 +79,7 @@ def member_list(request: HttpRequest, membership: Membership) -> HttpResponse:
             "teams": list(Team.objects.filter(organization_id=org_id).order_by("name")),
             "roles": [(v, label) for v, label in Role.choices if v != Role.OWNER],
             "is_owner": membership.role == Role.OWNER,
+            "two_factor_users": two_factor.users_with_two_factor(organization_id=org_id),
         },
     )
 
@@ -95,23 +97,23 @@ def _member_action(request: HttpRequest, membership: Membership) -> None:
                 custom_role=_custom_role(membership, post.get("custom_role", "")),
                 ip=ip,
             )
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, gettext("Invitation sent to %(email)s.") % {"email": invitation.email})
             return
         if action == "revoke-invitation":
             invitation = Invitation.objects.filter(
                 organization_id=membership.organization_id, pk=post.get("invitation") or 0
             ).first()
             if invitation is None:
-                raise ValidationError("No such invitation.")
+                raise ValidationError(gettext("No such invitation."))
             invitations.invitation_revoke(actor=actor, invitation=invitation, ip=ip)
-            messages.success(request, f"Invitation to {invitation.email} revoked.")
+            messages.success(request, gettext("Invitation to %(email)s revoked.") % {"email": invitation.email})
             return
         try:
             target = selectors.member_get(
                 organization_id=membership.organization_id, membership_id=int(post.get("member", ""))
             )
         except (Membership.DoesNotExist, ValueError) as exc:
-            raise ValidationError("No such member.") from exc
+            raise ValidationError(gettext("No such member.")) from exc
         name = target.user.get_username()
         if action == "role":
             members.member_change_role(
@@ -121,7 +123,7 @@ def _member_action(request: HttpRequest, membership: Membership) -> None:
                 custom_role=_custom_role(membership, post.get("custom_role", "")),
                 ip=ip,
             )
-            messages.success(request, f"{name}'s role changed.")
+            messages.success(request, gettext("%(name)s's role changed.") % {"name": name})
         elif action == "access":
             members.member_set_access(
                 actor=actor,
@@ -131,18 +133,21 @@ def _member_action(request: HttpRequest, membership: Membership) -> None:
                 only_assigned=post.get("only_assigned") == "on",
                 ip=ip,
             )
-            messages.success(request, f"{name}'s channels and teams saved.")
+            messages.success(request, gettext("%(name)s's channels and teams saved.") % {"name": name})
         elif action == "deactivate":
             members.member_deactivate(actor=actor, membership=target, ip=ip)
-            messages.success(request, f"{name} was deactivated and signed out everywhere.")
+            messages.success(request, gettext("%(name)s was deactivated and signed out everywhere.") % {"name": name})
         elif action == "reactivate":
             members.member_reactivate(actor=actor, membership=target, ip=ip)
-            messages.success(request, f"{name} was reactivated.")
+            messages.success(request, gettext("%(name)s was reactivated.") % {"name": name})
+        elif action == "reset-2fa":
+            two_factor.two_factor_reset(actor=actor, membership=target, ip=ip)
+            messages.success(request, gettext("%(name)s's two-factor authentication was reset.") % {"name": name})
         elif action == "transfer":
             members.ownership_transfer(actor=actor, new_owner=target, ip=ip)
-            messages.success(request, f"{name} now owns the organization; you are an admin.")
+            messages.success(request, gettext("%(name)s now owns the organization; you are an admin.") % {"name": name})
         else:
-            raise ValidationError("Unknown action.")
+            raise ValidationError(gettext("Unknown action."))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
 
@@ -157,10 +162,13 @@ def role_list(request: HttpRequest, membership: Membership) -> HttpResponse:
             if post.get("role"):
                 role = CustomRole.objects.filter(organization_id=org_id, pk=post["role"]).first()
                 if role is None:
-                    raise ValidationError("No such role.")
+                    raise ValidationError(gettext("No such role."))
             if post.get("action") == "delete" and role is not None:
                 roles.custom_role_delete(actor=request.user, role=role, ip=ip)
-                messages.success(request, f"Role {role.name} deleted; its members fall back to their base role.")
+                messages.success(
+                    request,
+                    gettext("Role %(name)s deleted; its members fall back to their base role.") % {"name": role.name},
+                )
             elif role is not None:
                 roles.custom_role_update(
                     actor=request.user,
@@ -170,7 +178,7 @@ def role_list(request: HttpRequest, membership: Membership) -> HttpResponse:
                     description=post.get("description", ""),
                     ip=ip,
                 )
-                messages.success(request, f"Role {role.name} saved.")
+                messages.success(request, gettext("Role %(name)s saved.") % {"name": role.name})
             else:
                 created = roles.custom_role_create(
                     actor=request.user,
@@ -180,7 +188,7 @@ def role_list(request: HttpRequest, membership: Membership) -> HttpResponse:
                     description=post.get("description", ""),
                     ip=ip,
                 )
-                messages.success(request, f"Role {created.name} created.")
+                messages.success(request, gettext("Role %(name)s created.") % {"name": created.name})
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _errors(exc))
         return redirect("access:roles")
@@ -264,7 +272,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     user = _create_account(request, invitation)
                     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 invitations.invitation_accept(token=token, user=request.user, ip=client_ip(request))
-            messages.success(request, f"Welcome to {invitation.organization.name}.")
+            messages.success(request, gettext("Welcome to %(name)s.") % {"name": invitation.organization.name})
             return redirect("inbox:index")
         except (ValidationError, PermissionDenied) as exc:
             error = _errors(exc)
@@ -276,11 +284,54 @@ def _create_account(request: HttpRequest, invitation: Invitation) -> Any:
     password = request.POST.get("password", "")
     user_model = get_user_model()
     if not username or len(username) > 150:
-        raise ValidationError("Choose a username.")
+        raise ValidationError(gettext("Choose a username."))
     if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError("That username is taken; log in first if it is yours.")
+        raise ValidationError(gettext("That username is taken; log in first if it is yours."))
     user = user_model(username=username, email=invitation.email)
     validate_password(password, user)
     user.set_password(password)
     user.save()
     return user
+
+
+@login_required
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """Everyone's own login security: turn two-factor authentication on (QR code, confirm) or off, backup codes."""
+    user, ip = request.user, client_ip(request)
+    backup_codes: list[str] = []
+    if request.method == "POST":
+        action, code = request.POST.get("action", ""), request.POST.get("code", "")
+        try:
+            if action == "start":
+                two_factor.totp_enrol_start(user=user)
+            elif action == "confirm":
+                backup_codes = two_factor.totp_enrol_confirm(user=user, code=code, ip=ip)
+                messages.success(request, gettext("Two-factor authentication is on."))
+            elif action in {"disable", "backup-codes"}:
+                # Only someone holding the phone (or a backup code) changes this, not whoever has the session.
+                if two_factor.two_factor_verify(user=user, code=code) is None:
+                    raise ValueError(gettext("That code is not right."))
+                if action == "disable":
+                    two_factor.two_factor_disable(user=user, ip=ip)
+                    messages.success(request, gettext("Two-factor authentication is off."))
+                else:
+                    backup_codes = two_factor.backup_codes_regenerate(user=user, ip=ip)
+            else:
+                raise ValueError(gettext("Unknown action."))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        if not backup_codes:
+            return redirect("access:security")
+    pending = None if two_factor.has_two_factor(user) else two_factor.pending_enrolment(user)
+    context: dict[str, Any] = {
+        "enabled": two_factor.has_two_factor(user),
+        "backup_left": two_factor.backup_codes_left(user),
+        "backup_codes": backup_codes,
+        "pending": pending is not None,
+    }
+    if pending is not None:
+        context["qr_svg"] = two_factor.qr_svg(pending.config_url)
+        context["secret"] = two_factor.totp_secret_base32(pending)
+    response = render(request, "access/security.html", context)
+    response["Cache-Control"] = "no-store"  # the secret and backup codes must not stay in a cache
+    return response

@@ -37,6 +37,15 @@ class InboxAPIView(APIView):
             exc = PermissionDenied(str(exc) or "You may not do this.")
         return super().handle_exception(exc)
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Issue 5: without ``see_contact_pii`` no phone number or email typed in a message, note or preview leaves.
+        if isinstance(response, Response) and response.data is not None:
+            organization = getattr(request, "oauth_organization_id", None)
+            if not permissions.can_see_contact_pii(request.user, organization):
+                response.data = permissions.mask_payload_pii(response.data)
+        return response
+
     def membership(self, request: Request) -> Membership:
         # An OAuth token is granted for one organization; other callers act in their first one.
         membership = permissions.active_membership(request.user, getattr(request, "oauth_organization_id", None))

@@ -294,7 +294,10 @@ class Search(InboxAPIView):
         pii = permissions.membership_has_permission(membership, "see_contact_pii")
         return Response(
             {
-                "messages": search.search_messages(conversations=visible, text=query),
+                # Issue 5: a viewer who may not see numbers cannot probe for one either.
+                "messages": search.search_messages(conversations=visible, text=query)
+                if pii or permissions.mask_text_pii(query) == query
+                else [],
                 "contacts": search.search_contacts(conversations=visible, text=query, include_pii=pii),
             }
         )

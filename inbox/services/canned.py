@@ -28,6 +28,7 @@ Resolver = Callable[[Conversation, Any], str]
 _variables: dict[str, Resolver] = {
     "contact.name": lambda c, agent: c.contact.name or c.identity.display_name,
     "contact.phone": lambda c, agent: c.contact.phone,
+    "contact.email": lambda c, agent: c.contact.email,
     "agent.name": lambda c, agent: (agent.get_full_name() or agent.get_username()) if agent else "",
     "channel.name": lambda c, agent: c.channel.name,
     # Filled by the commerce app (register_variable("order.number", ...)); empty until then.
@@ -111,12 +112,15 @@ def canned_reply_render(*, canned: CannedReply, conversation: Conversation, user
     if canned.organization_id != conversation.organization_id:
         raise PermissionDenied(_("That canned reply belongs to another organization."))
     missing: list[str] = []
+    pii_visible = permissions.can_see_contact_pii(user, conversation.organization_id)
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         value = _variables.get(name, lambda c, a: "")(conversation, user) or ""
         if not value:
             missing.append(name)
+        elif name in permissions.PII_VARIABLES and not pii_visible:
+            return match.group(0)  # issue 5: filled when sent (message_send_reply), never shown to this agent
         return str(value)
 
     return Rendered(VARIABLE.sub(fill, canned.body), missing)

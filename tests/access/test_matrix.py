@@ -173,6 +173,7 @@ PAGES: dict[str, set[str]] = {
     "/signals/dashboard/": MANAGERS | {"supervisor"},
     "/commerce/orders/": set(ACTIVE),
     "/commerce/reservations/": set(ACTIVE),
+    "/settings/security/": set(ACTIVE) | {"deactivated"},  # one's own login security: every account
 }
 
 

@@ -224,10 +224,11 @@ def test_the_main_navigation_shows_only_what_the_role_may_open(client):
     organization = OrganizationFactory()
     agent = MembershipFactory(organization=organization, role=Role.AGENT).user
     admin = MembershipFactory(organization=organization, role=Role.ADMIN).user
+
     def main_nav() -> str:
         page = client.get("/inbox/").content.decode()
         start = page.index('<nav aria-label="Main">')
-        return page[start:page.index("</nav>", start)]
+        return page[start : page.index("</nav>", start)]
 
     client.force_login(agent)
     nav = main_nav()

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from inbox.models import Role
+from inbox.models import Message, Role
 from tests.access.factories import CONVERSATION_KEYS, make_world, order_for
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.core, pytest.mark.django_db]
 PUBLIC = {
     "": "redirects to the inbox (which asks for login)",
     "login/": "login",
+    "login/verify/": "the login's code step: only works after the password step in the same session",
     "logout/": "logout",
     "health/live": "probes",
     "health/ready": "probes",
@@ -120,6 +121,7 @@ def victim_ids_keys() -> list[str]:
         "list_id",
         "webhook_id",
         "contact_id",
+        "message_id",
     ]
 
 
@@ -154,6 +156,7 @@ def victim_ids(world) -> dict[str, int]:
         "list_id": KeywordList.objects.create(organization=world.org, name="Prices").pk,
         "webhook_id": InboundWebhookFactory(channel=world.channels["one"]).pk,
         "contact_id": conversation.contact_id,
+        "message_id": Message.objects.filter(conversation=conversation).order_by("id").first().pk,
     }
     assert sorted(ids) == sorted(victim_ids_keys())
     return ids

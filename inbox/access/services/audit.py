@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from inbox import permissions
 from inbox.access.models import AuditLog
 
 # Key names that never belong in an audit row (secrets, tokens, message and note text).
@@ -61,4 +62,75 @@ def audit_record(
         target_label=str(target_label)[:200],
         details=scrub(details or {}),
         ip=ip,
+    )
+
+
+def audit_action(
+    *,
+    actor: Any | None,
+    action: str,
+    target: Any = None,
+    organization_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditLog | None:
+    """``audit_record`` for a model instance: the organization, target type, id and label come from ``target``.
+
+    Meant as the one added line in another app's service (channels, rules, signal settings, exports), inside
+    the transaction of the change. Without an organization there is nothing to file it under: returns None.
+    """
+    org_id = organization_id or getattr(target, "organization_id", None)
+    if org_id is None and target is not None and target.__class__.__name__ == "Organization":
+        org_id = target.pk
+    if org_id is None:
+        return None
+    meta = getattr(target, "_meta", None)
+    label = getattr(target, "name", "") or (str(target) if target is not None else "")
+    return audit_record(
+        organization_id=org_id,
+        actor=actor,
+        action=action,
+        target_type=meta.model_name if meta is not None else "",
+        target_id=getattr(target, "pk", "") or "",
+        target_label=str(label),
+        details=details,
+        ip=ip,
+    )
+
+
+# Settings pages whose changes are audited from their views (their services take no actor), by area: the
+# actions each page posts. Anything else posted is not a change and leaves no row.
+SETTINGS_ACTIONS: dict[str, frozenset[str]] = {
+    "signals.keywords": frozenset({"create_list", "add", "remove", "import", "tiktok"}),
+    "signals.extractors": frozenset({"add", "up", "down", "enable", "disable", "delete"}),
+    "signals.events": frozenset(
+        {"connect", "update", "disconnect", "reconnect", "add_rule", "enable_rule", "disable_rule", "delete_rule"}
+    ),
+}
+
+
+def audit_settings_change(
+    request: HttpRequest, *, area: str, action: str | None, target: Any, details: dict[str, Any] | None = None
+) -> AuditLog | None:
+    """One row for a change made on a settings page (``<area>.<action>``), by the request's user and address."""
+    if action not in SETTINGS_ACTIONS.get(area, frozenset()):
+        return None
+    return audit_action(
+        actor=request.user, action=f"{area}.{action}", target=target, details=details, ip=client_ip(request)
+    )
+
+
+def audit_export(request: HttpRequest, *, export: str, **details: Any) -> AuditLog | None:
+    """One row per export downloaded (orders, reservations, keyword lists, the audit log itself)."""
+    membership = permissions.active_membership(request.user)
+    if membership is None:
+        return None
+    return audit_record(
+        organization_id=membership.organization_id,
+        actor=request.user,
+        action="export.downloaded",
+        target_type="export",
+        target_label=export,
+        details={"filters": request.GET.dict(), **details},
+        ip=client_ip(request),
     )

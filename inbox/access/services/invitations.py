@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import permissions
 from inbox.access.models import CustomRole, Invitation, MemberAccess
@@ -47,14 +48,14 @@ def invitation_create(
     email = (email or "").strip().lower()
     validate_email(email)
     if role not in (Role.ADMIN, Role.SUPERVISOR, Role.AGENT):
-        raise ValidationError("Invite as admin, supervisor or agent.")
+        raise ValidationError(gettext("Invite as admin, supervisor or agent."))
     if role == Role.ADMIN and membership.role != Role.OWNER:
         raise PermissionDenied("Only the owner can invite admins.")
     if custom_role is not None and custom_role.organization_id != membership.organization_id:
-        raise ValidationError("That custom role belongs to another organization.")
+        raise ValidationError(gettext("That custom role belongs to another organization."))
     org = membership.organization
     if Membership.objects.filter(organization=org, user__email__iexact=email, is_active=True).exists():
-        raise ValidationError(f"{email} is already a member.")
+        raise ValidationError(gettext("%(email)s is already a member.") % {"email": email})
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=org,
@@ -106,10 +107,10 @@ def invitation_accept(*, token: str, user: Any, ip: str | None = None) -> Member
         raise PermissionDenied("Log in or create an account to accept the invitation.")
     invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token or "")).first()
     if invitation is None or not invitation.is_pending:
-        raise ValidationError("This invitation link is not valid any more. Ask for a new one.")
+        raise ValidationError(gettext("This invitation link is not valid any more. Ask for a new one."))
     existing = Membership.objects.filter(user=user, organization_id=invitation.organization_id).first()
     if existing is not None and existing.is_active:
-        raise ValidationError("You are already a member of this organization.")
+        raise ValidationError(gettext("You are already a member of this organization."))
     if existing is not None:
         raise PermissionDenied("Your access to this organization was deactivated; ask an admin to reactivate it.")
     membership = Membership.objects.create(user=user, organization_id=invitation.organization_id, role=invitation.role)

@@ -10,8 +10,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from inbox import permissions
+from inbox import events, permissions
 from inbox.access.models import CustomRole, MemberAccess
 from inbox.access.services import sessions
 from inbox.access.services.audit import audit_record
@@ -47,11 +48,11 @@ def member_change_role(
     """
     actor_membership = _check_manager(actor, membership)
     if role not in ASSIGNABLE_ROLES:
-        raise ValidationError("Choose admin, supervisor or agent (ownership is transferred, not assigned).")
+        raise ValidationError(gettext("Choose admin, supervisor or agent (ownership is transferred, not assigned)."))
     if role == Role.ADMIN and actor_membership.role != Role.OWNER:
         raise PermissionDenied("Only the owner can make someone an admin.")
     if custom_role is not None and custom_role.organization_id != membership.organization_id:
-        raise ValidationError("That custom role belongs to another organization.")
+        raise ValidationError(gettext("That custom role belongs to another organization."))
     access = access_for(membership)
     before = {"role": membership.role, "custom_role": access.custom_role.name if access.custom_role else None}
     membership.role = role
@@ -87,7 +88,7 @@ def member_set_access(
     channels = list(Channel.objects.filter(organization_id=org_id, pk__in=channel_ids))
     teams = list(Team.objects.filter(organization_id=org_id, pk__in=team_ids))
     if len(channels) != len(set(channel_ids)) or len(teams) != len(set(team_ids)):
-        raise ValidationError("Some channels or teams do not exist in this organization.")
+        raise ValidationError(gettext("Some channels or teams do not exist in this organization."))
     membership.channels.set(channels)
     membership.teams.set(teams)
     access = access_for(membership)
@@ -139,6 +140,13 @@ def member_deactivate(*, actor: Any, membership: Membership, ip: str | None = No
         details={"sessions_ended": ended, "api_access_revoked": bool(tokens)},
         ip=ip,
     )
+    events.publish(
+        "member.deactivated",
+        organization_id=membership.organization_id,
+        membership_id=membership.pk,
+        user_id=user_id,
+        actor_id=actor.pk,
+    )
     transaction.on_commit(lambda: sessions.user_websockets_close(user_id=user_id))
     return membership
 
@@ -175,9 +183,9 @@ def ownership_transfer(*, actor: Any, new_owner: Membership, ip: str | None = No
     if current.role != Role.OWNER:
         raise PermissionDenied("Only the owner can transfer ownership.")
     if new_owner.pk == current.pk:
-        raise ValidationError("You already own this organization.")
+        raise ValidationError(gettext("You already own this organization."))
     if not new_owner.is_active:
-        raise ValidationError("Reactivate this member before making them the owner.")
+        raise ValidationError(gettext("Reactivate this member before making them the owner."))
     current.role = Role.ADMIN
     current.save(update_fields=["role"])
     new_owner.role = Role.OWNER

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from inbox import permissions
 from inbox.access.models import CustomRole
@@ -16,10 +17,10 @@ from inbox.models import Organization
 def _clean(name: str, perms: list[str]) -> tuple[str, list[str]]:
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise ValidationError("A role needs a name of at most 80 characters.")
+        raise ValidationError(gettext("A role needs a name of at most 80 characters."))
     unknown = sorted(set(perms) - set(permissions.PERMISSION_CATALOGUE))
     if unknown:
-        raise ValidationError(f"Unknown permissions: {', '.join(unknown)}.")
+        raise ValidationError(gettext("Unknown permissions: %(value)s.") % {"value": ", ".join(unknown)})
     return name, sorted(set(perms))
 
 
@@ -41,7 +42,7 @@ def custom_role_create(
                 organization_id=membership.organization_id, name=name, permissions=perms, description=description[:200]
             )
     except IntegrityError as exc:
-        raise ValidationError(f"A role named {name!r} already exists.") from exc
+        raise ValidationError(gettext("A role named %(name)s already exists.") % {"name": repr(name)}) from exc
     audit_record(
         organization_id=membership.organization_id,
         actor=actor,
@@ -67,7 +68,7 @@ def custom_role_update(
         with transaction.atomic():
             role.save(update_fields=["name", "permissions", "description"])
     except IntegrityError as exc:
-        raise ValidationError(f"A role named {name!r} already exists.") from exc
+        raise ValidationError(gettext("A role named %(name)s already exists.") % {"name": repr(name)}) from exc
     audit_record(
         organization_id=role.organization_id,
         actor=actor,

@@ -12,8 +12,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import permissions
+from inbox.access.services.audit import audit_action  # issue 5: the organization audit log
 from inbox.automation import ruleset_cache
 from inbox.automation.actions import clean_actions
 from inbox.automation.conditions import clean_business_hours, clean_conditions
@@ -42,10 +44,16 @@ def _check_manager(user: Any, organization_id: int) -> None:
 def _clean_words(words: Sequence[str], what: str) -> list[str]:
     out = list(dict.fromkeys(w.strip() for w in words if w and w.strip()))
     if len(out) > MAX_KEYWORDS_PER_RULE:
-        raise ValidationError(f"At most {MAX_KEYWORDS_PER_RULE} {what} per rule.")
+        raise ValidationError(
+            gettext("At most %(max_keywords_per_rule)s %(what)s per rule.")
+            % {"max_keywords_per_rule": MAX_KEYWORDS_PER_RULE, "what": what}
+        )
     for word in out:
         if not normalize(word):
-            raise ValidationError(f"The {what[:-1]} “{word}” is empty once spaces and invisible characters go.")
+            raise ValidationError(
+                gettext("The %(value)s “%(word)s” is empty once spaces and invisible characters go.")
+                % {"value": what[:-1], "word": word}
+            )
     return out
 
 
@@ -61,26 +69,28 @@ def clean_version(
 ) -> dict[str, Any]:
     """Validate what a version holds; ``ValidationError`` with a sentence the admin can act on."""
     if trigger not in Trigger.values:
-        raise ValidationError(f"Unknown trigger “{trigger}”.")
+        raise ValidationError(gettext("Unknown trigger “%(trigger)s”.") % {"trigger": trigger})
     if keyword_mode not in KeywordMode.values:
-        raise ValidationError(f"Unknown keyword mode “{keyword_mode}”.")
+        raise ValidationError(gettext("Unknown keyword mode “%(keyword_mode)s”.") % {"keyword_mode": keyword_mode})
     keywords = _clean_words(keywords, "keywords")
     negative = _clean_words(negative_keywords, "negative keywords")
     if trigger == Trigger.KEYWORD and not keywords:
-        raise ValidationError("A keyword rule needs at least one keyword.")
+        raise ValidationError(gettext("A keyword rule needs at least one keyword."))
     if keyword_mode == KeywordMode.REGEX:
         for pattern in keywords:
             try:
                 validate_pattern(pattern)
             except PatternError as exc:
-                raise ValidationError(f"Pattern “{pattern}”: {exc}") from None
+                raise ValidationError(
+                    gettext("Pattern “%(pattern)s”: %(exc)s") % {"pattern": pattern, "exc": exc}
+                ) from None
     try:
         cleaned_conditions = clean_conditions(conditions or {})
         cleaned_actions = clean_actions(list(actions))
     except (ValueError, TypeError) as exc:
         raise ValidationError(str(exc)) from None
     if not cleaned_actions:
-        raise ValidationError("A rule needs at least one action.")
+        raise ValidationError(gettext("A rule needs at least one action."))
     options: dict[str, Any] = {}
     raw_options = dict(trigger_options or {})
     if trigger == Trigger.NO_REPLY:
@@ -89,7 +99,7 @@ def clean_version(
         except (TypeError, ValueError):
             minutes = 0
         if not 1 <= minutes <= 7 * 24 * 60:
-            raise ValidationError("Say after how many minutes without an agent reply (1 to 10080).")
+            raise ValidationError(gettext("Say after how many minutes without an agent reply (1 to 10080)."))
         options["minutes"] = minutes
     elif trigger == Trigger.LABELLED:
         options["labels"] = sorted({str(v).strip() for v in raw_options.get("labels") or [] if str(v).strip()})
@@ -106,7 +116,7 @@ def clean_version(
 
 def _controls(stop_after_match: bool, once_per_conversation: bool, cooldown_minutes: int) -> dict[str, Any]:
     if cooldown_minutes < 0 or cooldown_minutes > 365 * 24 * 60:
-        raise ValidationError("The cooldown is between 0 minutes and a year.")
+        raise ValidationError(gettext("The cooldown is between 0 minutes and a year."))
     return {
         "stop_after_match": bool(stop_after_match),
         "once_per_conversation": bool(once_per_conversation),
@@ -129,7 +139,7 @@ def rule_create(
     _check_manager(user, organization.pk)
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Give the rule a name.")
+        raise ValidationError(gettext("Give the rule a name."))
     version_fields = clean_version(**content)
     controls = _controls(stop_after_match, once_per_conversation, cooldown_minutes)
     with transaction.atomic():
@@ -145,6 +155,7 @@ def rule_create(
         rule.current_version = version
         rule.save(update_fields=["current_version"])
         ruleset_cache.bump(organization.pk)
+        audit_action(actor=user, action="auto_reply.created", target=rule, details={"enabled": enabled})
     return rule
 
 
@@ -162,7 +173,7 @@ def rule_update(
     _check_manager(user, rule.organization_id)
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Give the rule a name.")
+        raise ValidationError(gettext("Give the rule a name."))
     version_fields = clean_version(**content)
     controls = _controls(stop_after_match, once_per_conversation, cooldown_minutes)
     with transaction.atomic():
@@ -179,6 +190,7 @@ def rule_update(
         rule.updated_at = timezone.now()
         rule.save()
         ruleset_cache.bump(rule.organization_id)
+        audit_action(actor=user, action="auto_reply.updated", target=rule)
     return rule
 
 
@@ -189,6 +201,7 @@ def rule_set_enabled(*, user: Any, rule: AutoReplyRule, enabled: bool) -> AutoRe
         AutoReplyRule.objects.filter(pk=rule.pk).update(enabled=enabled, updated_at=timezone.now())
         rule.enabled = enabled
         ruleset_cache.bump(rule.organization_id)
+        audit_action(actor=user, action="auto_reply.enabled" if enabled else "auto_reply.disabled", target=rule)
     return rule
 
 
@@ -201,10 +214,13 @@ def rules_reorder(*, user: Any, organization: Organization, rule_ids: Sequence[i
             AutoReplyRule.objects.select_for_update().filter(organization=organization).values_list("id", flat=True)
         )
         if len(ids) != len(set(ids)) or set(ids) != existing:
-            raise ValidationError("The order must list every rule of the organization exactly once; reload the page.")
+            raise ValidationError(
+                gettext("The order must list every rule of the organization exactly once; reload the page.")
+            )
         for position, rule_id in enumerate(ids):
             AutoReplyRule.objects.filter(pk=rule_id).update(position=position)
         ruleset_cache.bump(organization.pk)
+        audit_action(actor=user, action="auto_reply.reordered", target=organization, details={"order": ids})
 
 
 def rule_delete(*, user: Any, rule: AutoReplyRule) -> None:
@@ -212,6 +228,7 @@ def rule_delete(*, user: Any, rule: AutoReplyRule) -> None:
     _check_manager(user, rule.organization_id)
     with transaction.atomic():
         organization_id = rule.organization_id
+        audit_action(actor=user, action="auto_reply.deleted", target=rule)
         rule.delete()
         ruleset_cache.bump(organization_id)
 

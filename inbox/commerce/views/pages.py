@@ -10,9 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inbox import permissions
+from inbox.access.services.audit import audit_export  # issue 5: exports are audited
 from inbox.commerce import selectors
 from inbox.commerce.models import CatalogImport, Order, Product, Reservation, Resource
 from inbox.commerce.permissions import can_manage_catalog
@@ -57,11 +59,18 @@ def order_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.ListFilters.from_query(request.GET)
     orders = selectors.order_list(user=request.user, filters=filters)
     if request.GET.get("format") == "csv":
-        return _csv(selectors.order_csv_rows(orders), "orders.csv")
-    return render(request, "commerce/orders.html", {
-        "orders": orders[:200], "statuses": Order.Status.choices, "open_status": ("open", "Open (not yet fulfilled)"),
-        **_filter_context(request, filters),
-    })
+        audit_export(request, export="orders.csv")
+        return _csv(permissions.rows_for(request.user, selectors.order_csv_rows(orders)), "orders.csv")
+    return render(
+        request,
+        "commerce/orders.html",
+        {
+            "orders": orders[:200],
+            "statuses": Order.Status.choices,
+            "open_status": ("open", "Open (not yet fulfilled)"),
+            **_filter_context(request, filters),
+        },
+    )
 
 
 @login_required
@@ -81,12 +90,19 @@ def reservation_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.ListFilters.from_query(request.GET)
     rows = selectors.reservation_list(user=request.user, filters=filters)
     if request.GET.get("format") == "csv":
-        return _csv(selectors.reservation_csv_rows(rows), "reservations.csv")
-    return render(request, "commerce/reservations.html", {
-        "reservations": rows[:200], "statuses": Reservation.Status.choices,
-        "extra_status": ("upcoming", "Upcoming (held or confirmed)"),
-        "resources": selectors.resource_list(user=request.user), **_filter_context(request, filters),
-    })
+        audit_export(request, export="reservations.csv")
+        return _csv(permissions.rows_for(request.user, selectors.reservation_csv_rows(rows)), "reservations.csv")
+    return render(
+        request,
+        "commerce/reservations.html",
+        {
+            "reservations": rows[:200],
+            "statuses": Reservation.Status.choices,
+            "extra_status": ("upcoming", "Upcoming (held or confirmed)"),
+            "resources": selectors.resource_list(user=request.user),
+            **_filter_context(request, filters),
+        },
+    )
 
 
 @login_required
@@ -108,18 +124,21 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
         try:
             if "file" in request.FILES:
                 upload = request.FILES["file"]
-                job = catalog.catalog_import_start(user=request.user, organization=membership.organization,
-                                                   filename=upload.name, content=upload.read())
+                job = catalog.catalog_import_start(
+                    user=request.user, organization=membership.organization, filename=upload.name, content=upload.read()
+                )
                 return redirect("commerce:catalog-import", job.pk)
             if request.POST.get("toggle"):
                 product = selectors.product_list(user=request.user).get(pk=request.POST["toggle"])
                 catalog.product_set_active(user=request.user, product=product, active=not product.active)
             else:
                 product, created = catalog.product_upsert(
-                    user=request.user, organization=membership.organization,
-                    fields=catalog.ProductFields(**{k: request.POST.get(k, "") for k in
-                                                   ("sku", "name", "price", "currency", "stock")},
-                                                 active=bool(request.POST.get("active"))),
+                    user=request.user,
+                    organization=membership.organization,
+                    fields=catalog.ProductFields(
+                        **{k: request.POST.get(k, "") for k in ("sku", "name", "price", "currency", "stock")},
+                        active=bool(request.POST.get("active")),
+                    ),
                 )
                 messages.success(request, f"{product.name} {'added' if created else 'updated'}.")
         except ValidationError as exc:
@@ -129,12 +148,16 @@ def catalog_page(request: HttpRequest) -> HttpResponse:
         except (Product.DoesNotExist, ValueError) as exc:
             raise Http404("No such product") from exc
         return redirect("commerce:catalog")
-    return render(request, "commerce/catalog.html", {
-        "products": selectors.product_list(user=request.user, query=request.GET.get("q", ""))[:500],
-        "imports": selectors.catalog_import_list(user=request.user),
-        "can_manage": can_manage_catalog(request.user),
-        "q": request.GET.get("q", ""),
-    })
+    return render(
+        request,
+        "commerce/catalog.html",
+        {
+            "products": selectors.product_list(user=request.user, query=request.GET.get("q", ""))[:500],
+            "imports": selectors.catalog_import_list(user=request.user),
+            "can_manage": can_manage_catalog(request.user),
+            "q": request.GET.get("q", ""),
+        },
+    )
 
 
 @login_required
@@ -145,14 +168,25 @@ def catalog_import(request: HttpRequest, import_id: int) -> HttpResponse:
     except CatalogImport.DoesNotExist as exc:
         raise Http404("No such import") from exc
     if request.GET.get("format") == "json":
-        return JsonResponse({
-            "status": job.status, "total_rows": job.total_rows, "processed_rows": job.processed_rows,
-            "created": job.created_count, "updated": job.updated_count, "errors": job.error_count,
-            "percent": job.percent,
-        })
-    return render(request, "commerce/catalog_import.html", {
-        "job": job, "errors": [r for r in job.results if r.get("result") == "error"],
-    })
+        return JsonResponse(
+            {
+                "status": job.status,
+                "total_rows": job.total_rows,
+                "processed_rows": job.processed_rows,
+                "created": job.created_count,
+                "updated": job.updated_count,
+                "errors": job.error_count,
+                "percent": job.percent,
+            }
+        )
+    return render(
+        request,
+        "commerce/catalog_import.html",
+        {
+            "job": job,
+            "errors": [r for r in job.results if r.get("result") == "error"],
+        },
+    )
 
 
 def _resource_values(post) -> dict[str, Any]:  # noqa: ANN001
@@ -167,15 +201,20 @@ def _resource_values(post) -> dict[str, Any]:  # noqa: ANN001
             if not part:
                 continue
             if "-" not in part:
-                raise ValidationError(f"{day}: write hours like 09:00-12:00, 13:00-17:00.")
+                raise ValidationError(gettext("%(day)s: write hours like 09:00-12:00, 13:00-17:00.") % {"day": day})
             start, end = (p.strip() for p in part.split("-", 1))
             ranges.append([start, end])
         hours[day] = ranges
     return {
-        "name": post.get("name", ""), "kind": post.get("kind", "table"), "capacity": post.get("capacity", 1),
-        "time_zone": post.get("time_zone", "UTC"), "slot_minutes": post.get("slot_minutes", 60),
-        "buffer_minutes": post.get("buffer_minutes", 0), "opening_hours": hours,
-        "blackout_dates": post.get("blackout_dates", ""), "active": bool(post.get("active")),
+        "name": post.get("name", ""),
+        "kind": post.get("kind", "table"),
+        "capacity": post.get("capacity", 1),
+        "time_zone": post.get("time_zone", "UTC"),
+        "slot_minutes": post.get("slot_minutes", 60),
+        "buffer_minutes": post.get("buffer_minutes", 0),
+        "opening_hours": hours,
+        "blackout_dates": post.get("blackout_dates", ""),
+        "active": bool(post.get("active")),
     }
 
 
@@ -193,22 +232,26 @@ def resource_page(request: HttpRequest, resource_id: int | None = None) -> HttpR
         try:
             values = _resource_values(request.POST)
             if resource is None:
-                saved = reservations.resource_create(user=request.user, organization=membership.organization,
-                                                     values=values)
+                saved = reservations.resource_create(
+                    user=request.user, organization=membership.organization, values=values
+                )
             else:
                 saved = reservations.resource_update(user=request.user, resource=resource, values=values)
-            messages.success(request, f"{saved.name} saved.")
+            messages.success(request, gettext("%(name)s saved.") % {"name": saved.name})
             return redirect("commerce:resources")
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, error_text(exc) if isinstance(exc, ValidationError) else str(exc))
     from inbox.commerce.models.reservations import WEEKDAYS, default_opening_hours
 
-    hours = (resource.opening_hours if resource else default_opening_hours())
-    return render(request, "commerce/resources.html", {
-        "resources": selectors.resource_list(user=request.user),
-        "resource": resource,
-        "kinds": Resource.Kind.choices,
-        "hours": [(day, ", ".join(f"{a}-{b}" for a, b in hours.get(day, []))) for day in WEEKDAYS],
-        "can_manage": can_manage_catalog(request.user),
-    })
-
+    hours = resource.opening_hours if resource else default_opening_hours()
+    return render(
+        request,
+        "commerce/resources.html",
+        {
+            "resources": selectors.resource_list(user=request.user),
+            "resource": resource,
+            "kinds": Resource.Kind.choices,
+            "hours": [(day, ", ".join(f"{a}-{b}" for a, b in hours.get(day, []))) for day in WEEKDAYS],
+            "can_manage": can_manage_catalog(request.user),
+        },
+    )
