@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Conversation, Organization
 
@@ -56,8 +57,8 @@ class TrackingExtractorRule(models.Model):
     """One named extractor (see :class:`signals.extract.Extractor`); ``position`` orders them."""
 
     class Kind(models.TextChoices):
-        REFERRAL = "referral", "Referral field"
-        PATTERN = "pattern", "Pattern over the first messages"
+        REFERRAL = "referral", gettext_lazy("Referral field")
+        PATTERN = "pattern", gettext_lazy("Pattern over the first messages")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="extractor_rules")
     name = models.CharField(max_length=64)
@@ -79,14 +80,14 @@ class AdvertiserAccount(models.Model):
     """A connected TikTok advertiser account and its Message Event Set. The access token is encrypted at rest."""
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        NEEDS_RECONNECTION = "needs_reconnection", "Needs reconnection"
-        DISCONNECTED = "disconnected", "Disconnected"
+        CONNECTED = "connected", gettext_lazy("Connected")
+        NEEDS_RECONNECTION = "needs_reconnection", gettext_lazy("Needs reconnection")
+        DISCONNECTED = "disconnected", gettext_lazy("Disconnected")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="advertiser_accounts")
     name = models.CharField(max_length=120)
     advertiser_id = models.CharField(max_length=64, blank=True, default="")
-    event_set_id = models.CharField(max_length=64, help_text="The event set id, sent as event_source_id.")
+    event_set_id = models.CharField(max_length=64, help_text=gettext_lazy("The event set id, sent as event_source_id."))
     event_source = models.CharField(max_length=32, default=DEFAULT_EVENT_SOURCE)
     access_token_encrypted = models.TextField(blank=True, default="")
     test_event_code = models.CharField(max_length=64, blank=True, default="")
@@ -120,11 +121,11 @@ class MessageEventRule(models.Model):
     """Which happening becomes which TikTok event, for which advertiser account."""
 
     class Trigger(models.TextChoices):
-        CONVERSATION_STARTED_FROM_AD = "conversation_started_from_ad", "Conversation started from an ad"
-        KEYWORD_FLAG = "keyword_flag", "Keyword flag raised"
-        LABEL_APPLIED = "label_applied", "Label applied"
-        ORDER_PAID = "order_paid", "Order paid"
-        RESERVATION_CONFIRMED = "reservation_confirmed", "Reservation confirmed"
+        CONVERSATION_STARTED_FROM_AD = "conversation_started_from_ad", gettext_lazy("Conversation started from an ad")
+        KEYWORD_FLAG = "keyword_flag", gettext_lazy("Keyword flag raised")
+        LABEL_APPLIED = "label_applied", gettext_lazy("Label applied")
+        ORDER_PAID = "order_paid", gettext_lazy("Order paid")
+        RESERVATION_CONFIRMED = "reservation_confirmed", gettext_lazy("Reservation confirmed")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="message_event_rules")
     trigger = models.CharField(max_length=32, choices=Trigger.choices)
@@ -167,12 +168,16 @@ class SignalEvent(models.Model):
     """THE OUTBOX: one event for TikTok. No field can hold message text (see the module docstring)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        DEAD = "dead", "Dead letter"
+        PENDING = "pending", gettext_lazy("Pending")
+        SENDING = "sending", gettext_lazy("Sending")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        DEAD = "dead", gettext_lazy("Dead letter")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="signal_events")
+    # Every row is updated twice on its way out (claimed, delivered) and each update writes every index: no
+    # index of its own here, ``signal_org_status`` starts with the organization.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="signal_events", db_index=False
+    )
     advertiser_account = models.ForeignKey(AdvertiserAccount, on_delete=models.CASCADE, related_name="events")
     conversation = models.ForeignKey(
         Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="signal_events"
@@ -181,7 +186,8 @@ class SignalEvent(models.Model):
     event_name = models.CharField(max_length=64)
     # Deterministic (sha256 of organization, conversation, trigger, flag, truncated): TikTok's 48-hour
     # deduplication makes retries safe, and the unique constraint makes subscribers idempotent.
-    event_id = models.CharField(max_length=64, unique=True)
+    # Unique through a constraint, not ``unique=True``: on PostgreSQL that would add a second (LIKE) index.
+    event_id = models.CharField(max_length=64)
     event_time = models.DateTimeField()
     tracking_id = models.CharField(max_length=191, blank=True, default="")
     ttclid = models.CharField(max_length=191, blank=True, default="")
@@ -197,13 +203,22 @@ class SignalEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["advertiser_account", "status", "next_attempt_at"], name="signal_due"),
+            # Only rows still to send (a small, hot set, whatever the history): the claim's ORDER BY ... LIMIT
+            # and the sweep read it in order instead of sorting every due row.
+            models.Index(
+                fields=["advertiser_account", "next_attempt_at", "id"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="signal_due_rows",
+            ),
+            # Dead letters are few; the metrics scrape counts them without reading the delivered history.
+            models.Index(fields=["created_at"], condition=Q(status="dead"), name="signal_dead"),
             models.Index(fields=["organization", "status", "-created_at"], name="signal_org_status"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="delivered") | Q(delivered_at__isnull=False), name="signal_delivered_has_time"
-            )
+            ),
+            models.UniqueConstraint(fields=["event_id"], name="signal_event_id_unique"),
         ]
 
     def __str__(self) -> str:
@@ -215,9 +230,9 @@ class SignalDelivery(models.Model):
     :class:`SignalEvent` rows, so it holds no message text either."""
 
     class Outcome(models.TextChoices):
-        DELIVERED = "delivered", "Delivered"
-        RETRY = "retry", "Will retry"
-        DEAD = "dead", "Rejected"
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        RETRY = "retry", gettext_lazy("Will retry")
+        DEAD = "dead", gettext_lazy("Rejected")
 
     advertiser_account = models.ForeignKey(AdvertiserAccount, on_delete=models.CASCADE, related_name="deliveries")
     request_body = models.TextField()  # the exact bytes posted, decoded as UTF-8

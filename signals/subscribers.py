@@ -27,9 +27,12 @@ def on_message_received(event: events.DomainEvent) -> None:
     if message.get("direction") != "inbound":
         return
     conversation_id = message["conversation_id"]
-    outbox.conversation_attribute(
-        organization_id=event.organization_id, conversation_id=conversation_id, message_id=message["id"]
-    )
+    # The payload's conversation is read in the storing transaction: a tracking ID there means it is attributed
+    # for good (the first attribution wins), so the per-message lookups can be skipped.
+    if not (event.payload.get("conversation") or {}).get("tracking_id"):
+        outbox.conversation_attribute(
+            organization_id=event.organization_id, conversation_id=conversation_id, message_id=message["id"]
+        )
     outbox.conversation_raise_flags(
         organization_id=event.organization_id, conversation_id=conversation_id, text=message.get("body") or ""
     )

@@ -10,13 +10,16 @@ import contextvars
 import functools
 import json
 import logging
+import os
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -109,30 +112,63 @@ def connect_celery_request_ids() -> None:
 # -- locks for periodic tasks --------------------------------------------------------------------------------
 
 
-def single_instance(name: str, ttl: int = 300) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+#: How long the lock of a holder that died (SIGKILL, lost machine) keeps others out: the holder renews it
+#: every third of this while it runs.
+SINGLE_INSTANCE_LEASE_SECONDS = 15
+
+
+def single_instance(
+    name: str, ttl: int = 300, lease: int | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run the wrapped function in at most one process at a time (a cache lock: Redis in production).
 
     A second caller returns ``None`` at once instead of waiting: beat may enqueue a sweep again while the last
-    one is still running, and two workers must never run it together. ``ttl`` bounds a lock whose holder died.
+    one is still running, and two workers must never run it together. The lock is a short lease (``lease``
+    seconds, default :data:`SINGLE_INSTANCE_LEASE_SECONDS`) that a thread renews while the function runs, up
+    to ``ttl`` seconds in all; it is released at the end. So a worker killed mid-run delays the next run by
+    one lease, not by ``ttl``.
     """
+    # Whole seconds: the Redis cache backend truncates timeouts to integers.
+    lease_seconds = max(1, int(lease if lease is not None else SINGLE_INSTANCE_LEASE_SECONDS))
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             key = f"lock:{name}"
             token = uuid.uuid4().hex
-            if not cache.add(key, token, ttl):
+            if not cache.add(key, token, lease_seconds):
                 logger.info("skipped: another run holds the lock", extra={"lock": name})
                 return None
+            stop = threading.Event()
+            # This thread's cache client (thread-safe) rather than a new connection in the renewing thread.
+            backend = caches["default"]
+            renewer = threading.Thread(
+                target=_renew_lease,
+                args=(backend, key, token, lease_seconds, time.monotonic() + ttl, stop),
+                daemon=True,
+            )
+            renewer.start()
             try:
                 return function(*args, **kwargs)
             finally:
+                stop.set()
+                renewer.join()
                 if cache.get(key) == token:
                     cache.delete(key)
 
         return wrapper
 
     return decorate
+
+
+def _renew_lease(backend: Any, key: str, token: str, lease: int, until: float, stop: threading.Event) -> None:
+    """Extend the lock while its holder runs (and at most until ``until``); stop when it is no longer ours."""
+    try:
+        while not stop.wait(lease / 3) and time.monotonic() < until:
+            if backend.get(key) != token or not backend.touch(key, lease):
+                return
+    except Exception:  # a cache outage ends the renewal; the lease then simply runs out
+        logger.warning("could not renew a lock", extra={"lock": key}, exc_info=True)
 
 
 # -- health --------------------------------------------------------------------------------------------------
@@ -250,6 +286,76 @@ def queue_depth_metrics() -> Iterable[Metric]:
 
 
 register_metrics(queue_depth_metrics)
+
+
+# -- open websockets, per process -----------------------------------------------------------------------------
+# Websockets live in the ASGI processes while /metrics is served by any (WSGI) process, so each ASGI process
+# publishes its own count to Redis under a key with a TTL (a process that died stops being reported); embedded,
+# without Redis, the count of this process is the whole truth.
+
+WEBSOCKET_KEY_PREFIX = "switchboard:websockets:"
+WEBSOCKET_KEY_TTL = 3600  # refreshed on every connect, disconnect and message of any socket of the process
+_websocket_lock = threading.Lock()
+_websocket_count = 0
+_websocket_published_at = 0.0
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _publish_websockets(count: int) -> None:
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).set(
+            WEBSOCKET_KEY_PREFIX + process_name(), count, ex=WEBSOCKET_KEY_TTL
+        )
+    except redis.RedisError:  # a gauge must never break an agent's websocket
+        logger.warning("could not publish the websocket gauge", exc_info=True)
+
+
+def websocket_changed(delta: int) -> None:
+    """A consumer connected (+1), disconnected (-1) or is alive (0, refreshes the published value's TTL)."""
+    global _websocket_count, _websocket_published_at
+    now = time.monotonic()
+    with _websocket_lock:
+        if delta == 0 and now - _websocket_published_at < 60:
+            return
+        _websocket_count = max(0, _websocket_count + delta)
+        count, _websocket_published_at = _websocket_count, now
+    _publish_websockets(count)
+
+
+def open_websockets() -> dict[str, int]:
+    """Open websocket connections per process name."""
+    if not settings.REDIS_URL:
+        return {process_name(): _websocket_count}
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    keys = list(client.scan_iter(match=WEBSOCKET_KEY_PREFIX + "*", count=500))
+    counts: dict[str, int] = {}
+    for key, value in zip(keys, client.mget(keys) if keys else [], strict=True):
+        if value is not None:
+            counts[key.decode()[len(WEBSOCKET_KEY_PREFIX) :]] = int(value)
+    return counts
+
+
+def websocket_metrics() -> Iterable[Metric]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily(
+        "switchboard_websocket_connections", "Open websocket connections per ASGI process", labels=["process"]
+    )
+    for name, count in sorted(open_websockets().items()):
+        family.add_metric([name], count)
+    yield family
+
+
+register_metrics(websocket_metrics)
 
 
 # -- the operators' page --------------------------------------------------------------------------------------

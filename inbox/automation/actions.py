@@ -31,6 +31,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from inbox.automation import inbox_bridge
 from inbox.automation.inbox_bridge import Unavailable
@@ -71,6 +72,8 @@ def clean_actions(raw: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     f"Action {n}: unknown variable {{{{{unknown[0]}}}}}; use one of {', '.join(VARIABLES)}."
                 )
             item["text"] = text
+            if kind == "send_reply" and action.get("template"):
+                item["template"] = _clean_template(action["template"], n)
         elif kind in ("add_label", "remove_label"):
             label = str(action.get("label") or "").strip()
             if not label:
@@ -89,6 +92,26 @@ def clean_actions(raw: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             item["priority"] = action["priority"]
         cleaned.append(item)
     return cleaned
+
+
+def _clean_template(raw: Any, n: int) -> dict[str, Any]:
+    """The WhatsApp template a reply falls back to past the 24-hour window: name, language, variable values."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"Action {n}: the template must name a template and its language.")
+    name = str(raw.get("name") or "").strip()
+    language = str(raw.get("language") or "").strip()
+    if not name or not language:
+        raise ValueError(f"Action {n}: the template needs a name and a language code (e.g. en_US).")
+    params = raw.get("params") or []
+    if not isinstance(params, list | tuple) or len(params) > 50:
+        raise ValueError(f"Action {n}: the template's values must be a list.")
+    cleaned = [str(p).strip() for p in params]
+    if any(not p for p in cleaned):
+        raise ValueError(f"Action {n}: a template value is empty.")
+    unknown = sorted({v for p in cleaned for v in _VARIABLE.findall(p)} - set(VARIABLES))
+    if unknown:
+        raise ValueError(f"Action {n}: unknown variable {{{{{unknown[0]}}}}}; use one of {', '.join(VARIABLES)}.")
+    return {"name": name[:512], "language": language[:20], "params": cleaned}
 
 
 def render(text: str, conversation: Conversation) -> str:
@@ -110,6 +133,9 @@ def describe(action: Mapping[str, Any]) -> str:
     kind = action.get("type", "")
     label = ACTION_TYPES.get(kind, kind)
     detail = action.get("text") or action.get("label") or action.get("status") or action.get("priority") or ""
+    template = action.get("template")
+    if template:
+        detail = f"{detail} (past the window: template {template.get('name')} {template.get('language')})"
     return f"{label}: {detail}" if detail else label
 
 
@@ -143,6 +169,7 @@ def _send_reply(action: Mapping[str, Any], conversation: Conversation, firing: F
     if reason:
         return {"status": "skipped", "detail": reason}
     text = render(action["text"], conversation)
+    template = _template_for_reply(action, conversation)
     metadata = {
         "automation": {
             "rule_id": firing.rule_id,
@@ -151,8 +178,22 @@ def _send_reply(action: Mapping[str, Any], conversation: Conversation, firing: F
             "matched": firing.matched,
         }
     }
-    message = message_send_automated(conversation=conversation, text=text, metadata=metadata)
-    return {"status": "done", "detail": text, "message_id": message.pk}
+    message = message_send_automated(conversation=conversation, text=text, metadata=metadata, template=template)
+    return {"status": "done", "detail": message.body, "message_id": message.pk}
+
+
+def _template_for_reply(action: Mapping[str, Any], conversation: Conversation) -> dict[str, Any] | None:
+    """The action's template when only a template may be sent now (WhatsApp past the 24-hour window)."""
+    from inbox.channel_rules import composer_state
+
+    template = action.get("template")
+    if not template or not composer_state(conversation, human=False).template_only:
+        return None
+    return {
+        "name": template["name"],
+        "language": template["language"],
+        "parameters": [render(p, conversation) for p in template.get("params") or []],
+    }
 
 
 def _agents(conversation: Conversation, team_id: int | None) -> list[int]:
@@ -196,11 +237,31 @@ def _assign(action: Mapping[str, Any], conversation: Conversation, firing: Firin
 
 
 def _call(service: str, kwargs: dict[str, Any], firing: Firing, *packages: str) -> Any:
-    """Call an inbox service as the rule version's author (the services check that a user may see the
-    conversation; automation has no user of its own yet)."""
-    if firing.actor is None:
-        raise Unavailable(f"{service} needs a user and this rule version has no author")
-    return inbox_bridge.call_service(service, {**kwargs, "user": firing.actor, "actor": firing.actor}, *packages)
+    """Call an inbox service as the automation itself (:class:`~inbox.services.actors.AutomationActor`: the rule
+    and version, named in events and the audit log), never as the rule's author, so a deactivated author does not
+    stop the rule. Commerce services still check a member's role, so they get the author."""
+    if packages:
+        if firing.actor is None:
+            raise Unavailable(f"{service} needs a user and this rule version has no author")
+        return inbox_bridge.call_service(service, {**kwargs, "user": firing.actor, "actor": firing.actor}, *packages)
+    from inbox.access.services.audit import audit_record
+    from inbox.services.actors import AutomationActor
+
+    conversation = kwargs["conversation"]
+    actor = AutomationActor(conversation.organization_id, firing.rule_id, firing.rule_name, firing.version)
+    result = inbox_bridge.call_service(service, {**kwargs, "user": actor}, *packages)
+    entry = audit_record(
+        organization_id=conversation.organization_id,
+        actor=None,
+        action=f"automation.{service}",
+        target_type="conversation",
+        target_id=conversation.pk,
+        target_label=str(conversation.pk),
+        details={"rule_id": firing.rule_id, "version": firing.version},
+    )
+    entry.actor_name = actor.name[:150]
+    entry.save(update_fields=["actor_name"])
+    return result
 
 
 def _label(action: Mapping[str, Any], conversation: Conversation) -> Any:
@@ -209,7 +270,9 @@ def _label(action: Mapping[str, Any], conversation: Conversation) -> Any:
         raise Unavailable("labels are not available yet")
     label = model.objects.filter(organization_id=conversation.organization_id, name__iexact=action["label"]).first()
     if label is None:
-        raise ValidationError(f"There is no label named “{action['label']}”: create it first.")
+        raise ValidationError(
+            gettext("There is no label named “%(value)s”: create it first.") % {"value": action["label"]}
+        )
     return label
 
 

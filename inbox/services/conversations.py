@@ -23,6 +23,7 @@ from inbox.models import (
     Team,
 )
 from inbox.selectors import conversation_as_dict
+from inbox.services.actors import acting_user, actor_payload, check_can_act
 
 
 def identity_get_or_create(*, channel: Channel, customer_id: str, customer_name: str) -> ContactIdentity:
@@ -165,15 +166,18 @@ def _locked(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
 
 
-def conversation_publish_updated(*, conversation_id: int) -> dict[str, Any]:
-    """Publish ``conversation.updated`` with the full dict (labels, assignee, team): call inside the transaction."""
+def conversation_publish_updated(*, conversation_id: int, actor: Any = None) -> dict[str, Any]:
+    """Publish ``conversation.updated`` with the full dict (labels, assignee, team): call inside the transaction.
+    An :class:`~inbox.services.actors.AutomationActor` ``actor`` is named in the event (``actor``)."""
     conversation = (
         Conversation.objects.select_related("channel", "contact", "identity", "assignee", "team")
         .prefetch_related("labels")
         .get(pk=conversation_id)
     )
     payload = conversation_as_dict(conversation)
-    events.publish("conversation.updated", organization_id=conversation.organization_id, conversation=payload)
+    by = actor_payload(actor)
+    extra = {"actor": by} if by else {}
+    events.publish("conversation.updated", organization_id=conversation.organization_id, conversation=payload, **extra)
     return payload
 
 
@@ -186,9 +190,12 @@ def conversation_set_status(
     customer writes. Reopening a resolved conversation fails with ``ValidationError`` when the customer already
     has another unresolved one on that channel (there is at most one).
     """
-    permissions.check_can_view(user, conversation)
+    check_can_act(user, conversation)
     if status not in Conversation.Status.values:
-        raise ValidationError(f"Unknown status {status!r}: use one of {', '.join(Conversation.Status.values)}.")
+        raise ValidationError(
+            _("Unknown status %(status)s: use one of %(value)s.")
+            % {"status": repr(status), "value": ", ".join(Conversation.Status.values)}
+        )
     if status == Conversation.Status.SNOOZED:
         if snoozed_until is None or snoozed_until <= timezone.now():
             raise ValidationError(_("Snoozing needs a time in the future to reopen the conversation."))
@@ -201,10 +208,10 @@ def conversation_set_status(
                 return locked
             locked.status, locked.snoozed_until = status, snoozed_until
             locked.save(update_fields=["status", "snoozed_until"])
-            conversation_publish_updated(conversation_id=locked.pk)
+            conversation_publish_updated(conversation_id=locked.pk, actor=user)
     except IntegrityError as exc:
         raise ValidationError(
-            "This customer already has an unresolved conversation on this channel: continue there."
+            _("This customer already has an unresolved conversation on this channel: continue there.")
         ) from exc
     return locked
 
@@ -234,7 +241,7 @@ def conversation_assign(
     Anyone who may see the conversation may assign it (self-assign included), but only to a member with access
     to its channel. A newly assigned agent other than ``user`` gets a notification.
     """
-    permissions.check_can_view(user, conversation)
+    check_can_act(user, conversation)
     if assignee is not UNCHANGED:
         _check_assignee(conversation, assignee)
     if team is not UNCHANGED:
@@ -255,23 +262,26 @@ def conversation_assign(
             from inbox.services.notes import notification_create
 
             notification_create(
-                user=assignee, kind=Notification.Kind.ASSIGNED, conversation=locked, actor=user, note=None
+                user=assignee, kind=Notification.Kind.ASSIGNED, conversation=locked, actor=acting_user(user), note=None
             )
-        conversation_publish_updated(conversation_id=locked.pk)
+        conversation_publish_updated(conversation_id=locked.pk, actor=user)
     return locked
 
 
 def conversation_set_priority(*, conversation: Conversation, user: Any, priority: str) -> Conversation:
     """Set the priority (none, low, medium, high, urgent)."""
-    permissions.check_can_view(user, conversation)
+    check_can_act(user, conversation)
     if priority not in Conversation.Priority.values:
-        raise ValidationError(f"Unknown priority {priority!r}: use one of {', '.join(Conversation.Priority.values)}.")
+        raise ValidationError(
+            _("Unknown priority %(priority)s: use one of %(value)s.")
+            % {"priority": repr(priority), "value": ", ".join(Conversation.Priority.values)}
+        )
     with transaction.atomic():
         locked = _locked(conversation)
         if locked.priority != priority:
             locked.priority = priority
             locked.save(update_fields=["priority"])
-            conversation_publish_updated(conversation_id=locked.pk)
+            conversation_publish_updated(conversation_id=locked.pk, actor=user)
     return locked
 
 
@@ -290,7 +300,10 @@ def conversation_bulk_set_status(
     A conversation that cannot be reopened (its customer has another open one) is skipped, not fatal.
     """
     if status not in Conversation.Status.values:
-        raise ValidationError(f"Unknown status {status!r}: use one of {', '.join(Conversation.Status.values)}.")
+        raise ValidationError(
+            _("Unknown status %(status)s: use one of %(value)s.")
+            % {"status": repr(status), "value": ", ".join(Conversation.Status.values)}
+        )
     if status == Conversation.Status.SNOOZED and (snoozed_until is None or snoozed_until <= timezone.now()):
         raise ValidationError(_("Snoozing needs a time in the future to reopen the conversation."))
     done = 0

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from inbox import permissions
 from inbox.models import Conversation, ConversationLabel, Label
+from inbox.services.actors import acting_user, check_can_act
 from inbox.services.conversations import conversation_publish_updated, visible_selection
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -75,25 +76,25 @@ def _check_label(conversation: Conversation, label: Label) -> None:
 
 
 def label_apply(*, user: Any, conversation: Conversation, label: Label) -> bool:
-    """Put a label on a conversation; False when it was already there."""
-    permissions.check_can_view(user, conversation)
+    """Put a label on a conversation; False when it was already there. ``user`` may be an ``AutomationActor``."""
+    check_can_act(user, conversation)
     _check_label(conversation, label)
     with transaction.atomic():
         _link, created = ConversationLabel.objects.get_or_create(
-            conversation=conversation, label=label, defaults={"added_by": user, "added_at": timezone.now()}
+            conversation=conversation, label=label, defaults={"added_by": acting_user(user), "added_at": timezone.now()}
         )
         if created:
-            conversation_publish_updated(conversation_id=conversation.pk)
+            conversation_publish_updated(conversation_id=conversation.pk, actor=user)
     return created
 
 
 def label_remove(*, user: Any, conversation: Conversation, label: Label) -> bool:
-    """Take a label off a conversation; False when it was not there."""
-    permissions.check_can_view(user, conversation)
+    """Take a label off a conversation; False when it was not there. ``user`` may be an ``AutomationActor``."""
+    check_can_act(user, conversation)
     with transaction.atomic():
         deleted, _details = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
         if deleted:
-            conversation_publish_updated(conversation_id=conversation.pk)
+            conversation_publish_updated(conversation_id=conversation.pk, actor=user)
     return bool(deleted)
 
 

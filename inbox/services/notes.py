@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from inbox import events, permissions, realtime
 from inbox.models import Conversation, Membership, Note, Notification
 from inbox.selectors import note_as_dict
+from inbox.services.actors import acting_user, actor_payload, check_can_act
 
 # "@ana" or "@ana.putri": usernames as Django allows them (letters, digits, @.+-_), ending on a word character.
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
@@ -67,9 +68,10 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
     """Add a private note. Each ``@username`` of a member who can see the conversation is notified.
 
     Mentions of people who cannot see the conversation (or are not members) are left as plain text: a note
-    never leaks a conversation to someone outside its channel.
+    never leaks a conversation to someone outside its channel. ``user`` may be an ``AutomationActor`` (the note
+    then has no author; its event names the rule).
     """
-    permissions.check_can_view(user, conversation)
+    check_can_act(user, conversation)
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("A note cannot be empty."))
@@ -90,15 +92,21 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
         )
     mentioned = [u for u in candidates if u.pk != user.pk and permissions.can_view_conversation(u, conversation)]
     with transaction.atomic():
-        note = Note.objects.create(conversation=conversation, author=user, body=body)
+        note = Note.objects.create(conversation=conversation, author=acting_user(user), body=body)
         note.mentions.set(mentioned)
         for person in mentioned:
             notification_create(
-                user=person, kind=Notification.Kind.MENTION, conversation=conversation, actor=user, note=note
+                user=person,
+                kind=Notification.Kind.MENTION,
+                conversation=conversation,
+                actor=acting_user(user),
+                note=note,
             )
         payload = note_as_dict(note)
         payload["channel_id"] = conversation.channel_id
-        events.publish("note.created", organization_id=conversation.organization_id, note=payload)
+        by = actor_payload(user)
+        extra = {"actor": by} if by else {}
+        events.publish("note.created", organization_id=conversation.organization_id, note=payload, **extra)
     return note
 
 

@@ -1,8 +1,10 @@
 """Delivery of the signal outbox to the TikTok Events API: claim, post, record, retry, dead-letter, replay.
 
-Claiming (PostgreSQL): due rows of one advertiser account are locked with ``SELECT ... FOR UPDATE SKIP
-LOCKED``, marked ``sending`` with a lease (``next_attempt_at`` = now + lease) and committed *before* the HTTP
-request, so no transaction stays open across the network and concurrent workers never take the same rows. A
+Claiming (PostgreSQL): in one statement, due rows of one advertiser account are locked with ``FOR UPDATE SKIP
+LOCKED`` (read in order from the partial index ``signal_due_rows``), marked ``sending`` with a lease
+(``next_attempt_at`` = now + lease), returned, and committed *before* the HTTP request, so no transaction stays
+open across the network and concurrent workers never take the same rows. Per batch: that claim (committed
+without waiting for the WAL flush, see ``_claim_postgresql``), the post, and one durable commit of the outcome. A
 worker killed mid-batch leaves its rows ``sending``; when the lease runs out they are due again and sent again
 with the same deterministic ``event_id``, which TikTok deduplicates. On SQLite ``FOR UPDATE`` does not exist;
 the IMMEDIATE transaction mode serializes the claim instead.
@@ -10,6 +12,7 @@ the IMMEDIATE transaction mode serializes the claim instead.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -101,6 +104,8 @@ class ClaimedRow:
 
 
 def _claim(account_id: int, now: datetime, limit: int) -> list[ClaimedRow]:
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(account_id, now, limit)
     with transaction.atomic():
         rows = SignalEvent.objects.filter(_due(now), advertiser_account_id=account_id).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
@@ -115,6 +120,49 @@ def _claim(account_id: int, now: datetime, limit: int) -> list[ClaimedRow]:
         return [
             ClaimedRow(*values) for values in SignalEvent.objects.filter(pk__in=ids).order_by("id").values_list(*_ROW)
         ]
+
+
+# One statement: lock the oldest due rows (skipping those another worker holds), lease them, return what the
+# payload needs. The ``signal_due_rows`` partial index serves the ORDER BY ... LIMIT without sorting the backlog.
+_CLAIM_SQL = """
+UPDATE {table} SET status = %s, attempts = attempts + 1, next_attempt_at = %s
+WHERE id IN (
+    SELECT id FROM {table}
+    WHERE advertiser_account_id = %s AND status IN (%s, %s) AND next_attempt_at <= %s
+    ORDER BY next_attempt_at, id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING {columns}
+"""
+
+
+def _json(value: object) -> object:
+    # Django registers a text loader for jsonb (JSONField parses itself), so raw cursors see strings.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _claim_postgresql(account_id: int, now: datetime, limit: int) -> list[ClaimedRow]:
+    sql = _CLAIM_SQL.format(table=SignalEvent._meta.db_table, columns=", ".join(_ROW))
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if own_transaction:
+            # The claim is only a lease: if a crash loses it, the rows are due again and sent again with the
+            # same event_id, which TikTok deduplicates. So it need not wait for its own WAL flush; the outcome
+            # commit (``_record``) is durable and flushes this one with it. (Never inside a caller's
+            # transaction: that would make the caller's commit asynchronous too.)
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            sql,
+            [Status.SENDING, now + sending_lease(), account_id, Status.PENDING, Status.SENDING, now, limit],
+        )
+        fetched = cursor.fetchall()
+    rows = [
+        ClaimedRow(pk, name, event_id, at, ttclid, _json(flags), _json(properties), _json(user_ids))
+        for pk, name, event_id, at, ttclid, flags, properties, user_ids in fetched
+    ]
+    rows.sort(key=lambda row: row.pk)
+    return rows
 
 
 def _release(rows: list[ClaimedRow]) -> None:

@@ -7,9 +7,11 @@ import io
 import threading
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from inbox.models import Organization
 from signals.extract import KeywordMatcher, generic_keyword_warning, matcher_for
@@ -28,18 +30,23 @@ class KeywordAdded:
 
 def _bump(keyword_list_id: int) -> None:
     KeywordList.objects.filter(pk=keyword_list_id).update(version=F("version") + 1)
+    organization_id = KeywordList.objects.filter(pk=keyword_list_id).values_list("organization_id", flat=True).first()
+    if organization_id is not None:
+        _forget_stamp(organization_id)
 
 
 def keyword_list_create(*, organization: Organization, name: str, tiktok_provided: bool = False) -> KeywordList:
     """A new (empty) list. Raises ``ValidationError`` for an empty or duplicate name."""
     name = name.strip()
     if not name:
-        raise ValidationError("A keyword list needs a name.")
+        raise ValidationError(gettext("A keyword list needs a name."))
     try:
         with transaction.atomic():
-            return KeywordList.objects.create(organization=organization, name=name, tiktok_provided=tiktok_provided)
+            created = KeywordList.objects.create(organization=organization, name=name, tiktok_provided=tiktok_provided)
+            _forget_stamp(organization.pk)
+            return created
     except IntegrityError:
-        raise ValidationError(f"A list named “{name}” already exists.") from None
+        raise ValidationError(gettext("A list named “%(name)s” already exists.") % {"name": name}) from None
 
 
 def keyword_list_set_tiktok_provided(*, keyword_list: KeywordList, tiktok_provided: bool) -> None:
@@ -52,9 +59,9 @@ def keyword_add(*, keyword_list: KeywordList, phrase: str, flag: str = "") -> Ke
     Bumps the list's version, so every process rebuilds its matcher on the next message."""
     phrase = " ".join(phrase.split())
     if not phrase or not normalize(phrase):
-        raise ValidationError("The keyword is empty.")
+        raise ValidationError(gettext("The keyword is empty."))
     if len(phrase) > 200:
-        raise ValidationError("A keyword is at most 200 characters long.")
+        raise ValidationError(gettext("A keyword is at most 200 characters long."))
     flag = (flag.strip() or normalize(phrase))[:64]
     warning = generic_keyword_warning(phrase)
     with transaction.atomic():
@@ -81,7 +88,9 @@ def keywords_import_csv(*, keyword_list: KeywordList, data: str) -> tuple[int, l
     warnings: list[str] = []
     rows = list(csv.reader(io.StringIO(data)))
     if len(rows) > MAX_IMPORT_ROWS:
-        raise ValidationError(f"At most {MAX_IMPORT_ROWS} rows per import.")
+        raise ValidationError(
+            gettext("At most %(max_import_rows)s rows per import.") % {"max_import_rows": MAX_IMPORT_ROWS}
+        )
     with transaction.atomic():
         existing = set(keyword_list.keywords.values_list("phrase", flat=True))
         new: list[Keyword] = []
@@ -121,15 +130,41 @@ _cache_lock = threading.Lock()
 _matchers: dict[int, tuple[tuple[tuple[int, int], ...], KeywordMatcher]] = {}
 
 
+#: How long a process trusts the cached stamp without the shared cache telling it otherwise: with Redis a change
+#: is seen at once (the stamp is deleted); with the embedded per-process cache, other processes see it this late.
+STAMP_TTL_SECONDS = 5
+
+
+def _stamp_key(organization_id: int) -> str:
+    return f"signals:keyword-stamp:{organization_id}"
+
+
+def _forget_stamp(organization_id: int) -> None:
+    """Call inside the transaction that changes a list: drop the cached stamp now (this transaction reads its
+    own change) and again after commit (a reader in between may have cached the old one)."""
+    key = _stamp_key(organization_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def _keyword_stamp(organization_id: int) -> tuple[tuple[int, int], ...]:
+    stamp = cache.get(_stamp_key(organization_id))
+    if stamp is None:
+        stamp = tuple(
+            KeywordList.objects.filter(organization_id=organization_id).order_by("id").values_list("id", "version")
+        )
+        cache.set(_stamp_key(organization_id), stamp, STAMP_TTL_SECONDS)
+    return tuple(stamp)
+
+
 def organization_matcher(organization_id: int) -> KeywordMatcher:
     """The organization's matcher over all its lists, rebuilt only when a list's version stamp changed.
 
-    Costs one small query per call (the stamp: list ids and versions); the keywords are read and compiled
-    only after a change, once per process.
+    Runs for every inbound message, so it costs one cache read (the stamp: list ids and versions, kept in the
+    shared cache for :data:`STAMP_TTL_SECONDS` and dropped by every change); the keywords are read and compiled
+    only after a change, once per process. An organization with no list at all pays no query.
     """
-    stamp = tuple(
-        KeywordList.objects.filter(organization_id=organization_id).order_by("id").values_list("id", "version")
-    )
+    stamp = _keyword_stamp(organization_id)
     cached = _matchers.get(organization_id)
     if cached is not None and cached[0] == stamp:
         return cached[1]

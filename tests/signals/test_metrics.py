@@ -1,0 +1,53 @@
+"""The outbox gauge of ``/metrics``: rows waiting and dead letters only, never a count of the whole history."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from signals.metrics import outbox_metrics
+from signals.models import SignalEvent
+from tests.signals.conftest import make_shop
+
+pytestmark = [pytest.mark.core, pytest.mark.django_db]
+
+
+def _rows(shop, status: str, count: int) -> None:
+    now = timezone.now()
+    SignalEvent.objects.bulk_create(
+        SignalEvent(
+            organization=shop.organization,
+            advertiser_account=shop.account,
+            trigger="keyword_flag",
+            event_name="QualifiedLead",
+            event_id=uuid.uuid4().hex,
+            event_time=now,
+            status=status,
+            delivered_at=now if status == "delivered" else None,
+        )
+        for _ in range(count)
+    )
+
+
+def test_the_gauge_counts_waiting_and_dead_rows_and_reads_no_delivered_history():
+    shop = make_shop(rules=False)
+    _rows(shop, "delivered", 40)
+    _rows(shop, "pending", 3)
+    _rows(shop, "sending", 2)
+    _rows(shop, "dead", 1)
+
+    with CaptureQueriesContext(connection) as queries:
+        metrics = list(outbox_metrics())
+
+    samples = {s.labels["status"]: s.value for s in metrics[0].samples}
+    assert samples == {"pending": 3, "sending": 2, "dead": 1}
+    lag = metrics[1].samples[0].value
+    assert 0 <= lag < 60
+    outbox_queries = [q["sql"] for q in queries.captured_queries if "signals_signalevent" in q["sql"]]
+    assert outbox_queries
+    for sql in outbox_queries:  # every read is limited to statuses a partial index holds
+        assert "WHERE" in sql and '"status"' in sql and "delivered" not in sql, sql
