@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from integrations.services import channels as channel_services
 
@@ -19,7 +20,9 @@ SECRET_LABELS = {
 class ChannelForm(forms.Form):
     """Create (``editing=False``) or edit a channel of ``kind``. On edit an empty secret keeps the stored one."""
 
-    name = forms.CharField(max_length=120, label="Name", help_text="What agents see, e.g. “Shop WhatsApp”.")
+    name = forms.CharField(
+        max_length=120, label=gettext_lazy("Name"), help_text=gettext_lazy("What agents see, e.g. “Shop WhatsApp”.")
+    )
 
     def __init__(self, *args: Any, kind: str, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

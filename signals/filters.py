@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext
 
 from inbox.filters import FilterError, register_condition
 
@@ -12,7 +13,7 @@ from inbox.filters import FilterError, register_condition
 def _validate(value: Any, path: str) -> list[str]:
     names = value if isinstance(value, list) else [value]
     if not names or not all(isinstance(name, str) and name for name in names):
-        raise FilterError(f"{path}: expected a flag name or a list of them")
+        raise FilterError(gettext("%(path)s: expected a flag name or a list of them") % {"path": path})
     return names
 
 

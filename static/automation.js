@@ -27,7 +27,7 @@
         body: JSON.stringify({ order }),
       });
       const data = await response.json();
-      say(response.ok ? "Order saved." : (data.error || "The order could not be saved; reload the page."));
+      say(response.ok ? gettext("Order saved.") : (data.error || gettext("The order could not be saved; reload the page.")));
     } catch (e) {
       say("The order could not be saved; check your connection and reload the page.");
     }

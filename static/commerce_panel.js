@@ -42,10 +42,10 @@
       .then(function (response) {
         return response.text().then(function (text) {
           if (response.status === 200 || response.status === 400) { replacePanel(panel, text); return; }
-          showError(panel, response.status === 403 ? "You may not do that." : "Something went wrong (" + response.status + "). Try again.");
+          showError(panel, response.status === 403 ? gettext("You may not do that.") : interpolate(gettext("Something went wrong (%s). Try again."), [response.status]));
         });
       })
-      .catch(function () { showError(panel, "Network error: check your connection and try again."); })
+      .catch(function () { showError(panel, gettext("Network error: check your connection and try again.")); })
       .finally(function () { panel.removeAttribute("aria-busy"); });
   }
 

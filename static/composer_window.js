@@ -5,26 +5,30 @@
 
   function describe(milliseconds) {
     const minutes = Math.floor(milliseconds / 60000);
-    if (minutes < 1) return "less than a minute";
+    if (minutes < 1) return gettext("less than a minute");
     const days = Math.floor(minutes / 1440);
     const hours = Math.floor((minutes % 1440) / 60);
     const rest = minutes % 60;
-    if (days > 0) return days + " d " + hours + " h";
-    if (hours > 0) return hours + " h " + rest + " min";
-    return rest + " min";
+    if (days > 0) return interpolate(gettext("%(days)s d %(hours)s h"), { days: days, hours: hours }, true);
+    if (hours > 0) return interpolate(gettext("%(hours)s h %(minutes)s min"), { hours: hours, minutes: rest }, true);
+    return interpolate(gettext("%(minutes)s min"), { minutes: rest }, true);
   }
 
   function update(line) {
     const closesAt = Date.parse(line.dataset.closesAt);
     if (Number.isNaN(closesAt)) return;
-    const label = line.dataset.extended ? "Human-agent window" : "Reply window";
     const left = closesAt - Date.now();
     if (left <= 0) {
-      line.textContent = label + " has closed: wait for the customer to write again.";
+      line.textContent = line.dataset.extended
+        ? gettext("Human-agent window has closed: wait for the customer to write again.")
+        : gettext("Reply window has closed: wait for the customer to write again.");
       line.classList.add("closing");
       return;
     }
-    line.textContent = label + " closes in " + describe(left);
+    line.textContent = interpolate(
+      line.dataset.extended ? gettext("Human-agent window closes in %s") : gettext("Reply window closes in %s"),
+      [describe(left)]
+    );
     line.title = new Date(closesAt).toLocaleString();
     line.classList.toggle("closing", left < 60 * 60 * 1000);
   }

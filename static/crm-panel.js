@@ -17,7 +17,7 @@
   function load(root = document) {
     root.querySelectorAll("[data-crm-panel-src]").forEach((placeholder) => {
       swap(placeholder, placeholder.dataset.crmPanelSrc).catch(() => {
-        placeholder.textContent = "HubSpot details are unavailable right now.";
+        placeholder.textContent = gettext("HubSpot details are unavailable right now.");
       });
     });
   }
@@ -34,7 +34,7 @@
       await swap(holder, form.action, { method: "POST", body: new FormData(form) });
     } catch (error) {
       if (button) button.disabled = false;
-      form.insertAdjacentHTML("afterend", `<p class="error" role="alert">Could not refresh (${error.message}).</p>`);
+      form.insertAdjacentHTML("afterend", `<p class="error" role="alert">${interpolate(gettext("Could not refresh (%s)."), [error.message])}</p>`);
     }
   });
 

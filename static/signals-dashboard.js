@@ -10,9 +10,9 @@
     data: {
       labels: data.days,
       datasets: [
-        { label: "From ads", data: data.series.ad_driven, stack: "conversations", backgroundColor: "#fe2c55" },
-        { label: "Organic", data: data.series.organic, stack: "conversations", backgroundColor: "#25f4ee" },
-        { label: "Keyword flags", data: data.series.flags, type: "line", borderColor: "#333", backgroundColor: "#333" }
+        { label: gettext("From ads"), data: data.series.ad_driven, stack: "conversations", backgroundColor: "#fe2c55" },
+        { label: gettext("Organic"), data: data.series.organic, stack: "conversations", backgroundColor: "#25f4ee" },
+        { label: gettext("Keyword flags"), data: data.series.flags, type: "line", borderColor: "#333", backgroundColor: "#333" }
       ]
     },
     options: {

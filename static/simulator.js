@@ -57,7 +57,7 @@
     });
     if (!response.ok) {
       const data = await response.json().catch(function () { return {}; });
-      error.textContent = data.error || "The message could not be sent.";
+      error.textContent = data.error || gettext("The message could not be sent.");
       error.hidden = false;
       return;
     }

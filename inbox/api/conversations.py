@@ -58,10 +58,35 @@ class MessageSerializer(serializers.ModelSerializer):
         return message.sender_user.get_username() if message.sender_user_id else ""
 
 
+class TemplateReferenceSerializer(serializers.Serializer):
+    """An approved message template of the conversation's channel (WhatsApp), with its body variables."""
+
+    name = serializers.CharField(max_length=512, help_text="The template's name, as synced from the account.")
+    language = serializers.CharField(max_length=20, help_text="Its language code, e.g. `en_US`.")
+    parameters = serializers.ListField(
+        child=serializers.CharField(max_length=1024, trim_whitespace=True),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Values for the body's {{1}}, {{2}}... in order.",
+    )
+
+
 class ReplySerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=False, trim_whitespace=True)
+    body = serializers.CharField(
+        allow_blank=False, trim_whitespace=True, required=False, help_text="The text; required without `template`."
+    )
+    template = TemplateReferenceSerializer(
+        required=False,
+        help_text="Send an approved template instead of `body` (WhatsApp; the only way past the 24-hour window).",
+    )
     # The newest message the agent had on screen: a reply by someone else after it earns a warning.
     after_message_id = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("body" in attrs) == ("template" in attrs):
+            raise ValidationError({"body": "send either a body or a template"})
+        return attrs
 
 
 class MessageListSerializer(serializers.Serializer):
@@ -110,7 +135,7 @@ class ConversationList(InboxAPIView):
         except ValueError as exc:
             raise ValidationError({"detail": "limit and ids are integers"}) from exc
         try:
-            page = selectors.conversation_page(
+            page = selectors.conversation_rows(
                 user=request.user, document=document, cursor=request.query_params.get("cursor"), limit=limit, ids=ids
             )
         except filters.FilterError as exc:
@@ -122,7 +147,7 @@ class ConversationList(InboxAPIView):
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response(
             {
-                "results": [conversation_data(c) for c in page.conversations],
+                "results": page.rows,
                 "next": next_url,
                 "next_cursor": page.next_cursor,
                 "previous": None,
@@ -145,6 +170,10 @@ class ConversationDetail(InboxAPIView):
         conversation = get_conversation(request, conversation_id)
         data = conversation_data(conversation)
         data["composer"] = channel_rules.composer_state(conversation).__dict__
+        data["composer"]["templates"] = [
+            {"name": t.name, "language": t.language, "body_text": t.body_text, "parameter_count": t.parameter_count}
+            for t in channel_rules.templates_for(conversation.channel)
+        ]
         return Response(data)
 
     @extend_schema(
@@ -239,12 +268,16 @@ class ConversationMessages(InboxAPIView):
         conversation = get_conversation(request, conversation_id)
         serializer = ReplySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        template = serializer.validated_data.get("template")
         try:
             message = message_services.message_send_reply(
-                conversation=conversation, user=request.user, text=serializer.validated_data["body"]
+                conversation=conversation,
+                user=request.user,
+                text=serializer.validated_data.get("body", ""),
+                template=dict(template) if template is not None else None,
             )
         except DjangoValidationError as exc:
-            raise ValidationError({"body": exc.messages}) from exc
+            raise ValidationError({"template" if template is not None else "body": exc.messages}) from exc
         data = MessageSerializer(message).data
         after = serializer.validated_data.get("after_message_id")
         if after is not None:

@@ -130,6 +130,13 @@ class ConversationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ComposerTemplateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    language = serializers.CharField()
+    body_text = serializers.CharField(allow_blank=True, help_text="With {{1}}, {{2}}... where the values go.")
+    parameter_count = serializers.IntegerField(help_text="How many values `parameters` must hold.")
+
+
 class ComposerSerializer(serializers.Serializer):
     """``channel_rules.ComposerState``: what the agent may send now."""
 
@@ -143,6 +150,12 @@ class ComposerSerializer(serializers.Serializer):
     )
     max_text_length = serializers.IntegerField()
     extended = serializers.BooleanField(help_text="Past the standard window, inside the human-agent one.")
+    template_only = serializers.BooleanField(
+        help_text="Past the window, but an approved template may be sent (the reply's `template`)."
+    )
+    templates = ComposerTemplateSerializer(
+        many=True, help_text="The channel's approved templates (WhatsApp); empty on channels without templates."
+    )
 
 
 class ConversationDetailSerializer(ConversationSerializer):
@@ -316,6 +329,11 @@ class MessageHitSerializer(serializers.Serializer):
     contact_name = serializers.CharField()
     channel_kind = serializers.ChoiceField(choices=Channel.Kind.choices)
     body = serializers.CharField(help_text="The first 200 characters.")
+    snippet = serializers.CharField(help_text="The part of the text around the first match (plain text).")
+    highlights = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        help_text="[start, end) character ranges of the matched words in `snippet`.",
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -325,6 +343,7 @@ class ContactHitSerializer(serializers.Serializer):
     phone = serializers.CharField(allow_blank=True)
     channel_kind = serializers.ChoiceField(choices=Channel.Kind.choices)
     status = serializers.ChoiceField(choices=Conversation.Status.choices)
+    last_message_at = serializers.DateTimeField()
 
 
 class SearchSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from inbox.automation.actions import VARIABLES
 from inbox.automation.conditions import CHANNEL_KINDS, DAY_NAMES, STATUSES
@@ -24,56 +25,96 @@ def _commas(value: str) -> list[str]:
 
 class RuleForm(forms.Form):
     name = forms.CharField(max_length=120)
-    enabled = forms.BooleanField(required=False, label="Switched on")
+    enabled = forms.BooleanField(required=False, label=gettext_lazy("Switched on"))
     trigger = forms.ChoiceField(choices=Trigger.choices, initial=Trigger.KEYWORD)
-    no_reply_minutes = forms.IntegerField(required=False, min_value=1, label="Minutes without an agent reply")
-    trigger_labels = forms.CharField(required=False, label="Labels that trigger it (comma-separated, empty: any)")
+    no_reply_minutes = forms.IntegerField(
+        required=False, min_value=1, label=gettext_lazy("Minutes without an agent reply")
+    )
+    trigger_labels = forms.CharField(
+        required=False, label=gettext_lazy("Labels that trigger it (comma-separated, empty: any)")
+    )
     keyword_mode = forms.ChoiceField(choices=KeywordMode.choices, initial=KeywordMode.WORD)
-    keywords = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Keywords (one a line)")
+    keywords = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label=gettext_lazy("Keywords (one a line)")
+    )
     negative_keywords = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Do not fire if the message contains (one a line)",
+        label=gettext_lazy("Do not fire if the message contains (one a line)"),
     )
     channel_kinds = forms.MultipleChoiceField(
         required=False, choices=[(k, k.title()) for k in CHANNEL_KINDS], widget=forms.CheckboxSelectMultiple
     )
     channel_ids = forms.MultipleChoiceField(
-        required=False, choices=[], widget=forms.CheckboxSelectMultiple, label="Channels"
+        required=False, choices=[], widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Channels")
     )
     statuses = forms.MultipleChoiceField(
         required=False, choices=[(s, s.title()) for s in STATUSES], widget=forms.CheckboxSelectMultiple
     )
-    assigned = forms.ChoiceField(required=False, choices=ANY_YES_NO, label="Assigned to someone")
-    contact = forms.ChoiceField(required=False, choices=[("", "Any"), ("new", "New"), ("returning", "Returning")])
-    tracking_id = forms.ChoiceField(required=False, choices=ANY_YES_NO, label="Came from a campaign (tracking ID)")
+    assigned = forms.ChoiceField(required=False, choices=ANY_YES_NO, label=gettext_lazy("Assigned to someone"))
+    contact = forms.ChoiceField(
+        required=False,
+        choices=[("", gettext_lazy("Any")), ("new", gettext_lazy("New")), ("returning", gettext_lazy("Returning"))],
+    )
+    tracking_id = forms.ChoiceField(
+        required=False, choices=ANY_YES_NO, label=gettext_lazy("Came from a campaign (tracking ID)")
+    )
     business_hours = forms.ChoiceField(
         required=False,
-        choices=[("", "Any time"), ("open", "Within business hours"), ("closed", "Outside business hours")],
+        choices=[
+            ("", gettext_lazy("Any time")),
+            ("open", gettext_lazy("Within business hours")),
+            ("closed", gettext_lazy("Outside business hours")),
+        ],
     )
     days = forms.MultipleChoiceField(
         required=False, choices=list(enumerate(DAY_NAMES)), widget=forms.CheckboxSelectMultiple
     )
-    time_from = forms.CharField(required=False, max_length=5, label="From (HH:MM)")
-    time_to = forms.CharField(required=False, max_length=5, label="To (HH:MM)")
-    labels_any = forms.CharField(required=False, label="Has one of these labels (comma-separated)")
+    time_from = forms.CharField(required=False, max_length=5, label=gettext_lazy("From (HH:MM)"))
+    time_to = forms.CharField(required=False, max_length=5, label=gettext_lazy("To (HH:MM)"))
+    labels_any = forms.CharField(required=False, label=gettext_lazy("Has one of these labels (comma-separated)"))
     reply_text = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reply",
+        label=gettext_lazy("Reply"),
         help_text="Variables: " + ", ".join("{{" + v + "}}" for v in VARIABLES),
     )
-    add_labels = forms.CharField(required=False, label="Add labels (comma-separated)")
-    remove_labels = forms.CharField(required=False, label="Remove labels (comma-separated)")
-    assign = forms.BooleanField(required=False, label="Assign round-robin")
-    assign_team = forms.ChoiceField(required=False, choices=[], label="Among the agents of team")
-    set_status = forms.ChoiceField(required=False, choices=[("", "Leave as is"), *Conversation.Status.choices])
-    set_priority = forms.ChoiceField(required=False, choices=[("", "Leave as is"), *Conversation.Priority.choices])
-    note_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Private note")
+    reply_template = forms.CharField(
+        required=False,
+        max_length=540,
+        label=gettext_lazy("WhatsApp template past the 24-hour window"),
+        help_text=gettext_lazy(
+            "name:language of an approved template (e.g. order_update:en_US), sent instead of the reply when the "
+            "window has closed. Leave empty to skip such conversations."
+        ),
+    )
+    reply_template_params = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=gettext_lazy("Template values"),
+        help_text=gettext_lazy("One line per {{1}}, {{2}}…; the reply's variables work here too."),
+    )
+    add_labels = forms.CharField(required=False, label=gettext_lazy("Add labels (comma-separated)"))
+    remove_labels = forms.CharField(required=False, label=gettext_lazy("Remove labels (comma-separated)"))
+    assign = forms.BooleanField(required=False, label=gettext_lazy("Assign round-robin"))
+    assign_team = forms.ChoiceField(required=False, choices=[], label=gettext_lazy("Among the agents of team"))
+    set_status = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Leave as is")), *Conversation.Status.choices]
+    )
+    set_priority = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Leave as is")), *Conversation.Priority.choices]
+    )
+    note_text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("Private note")
+    )
     create_draft_order = forms.BooleanField(required=False)
-    stop_after_match = forms.BooleanField(required=False, initial=True, label="Stop after this rule fires")
-    once_per_conversation = forms.BooleanField(required=False, label="At most once per conversation")
-    cooldown_minutes = forms.IntegerField(required=False, min_value=0, initial=0, label="Cooldown (minutes)")
+    stop_after_match = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("Stop after this rule fires")
+    )
+    once_per_conversation = forms.BooleanField(required=False, label=gettext_lazy("At most once per conversation"))
+    cooldown_minutes = forms.IntegerField(
+        required=False, min_value=0, initial=0, label=gettext_lazy("Cooldown (minutes)")
+    )
 
     def __init__(self, *args: Any, channels: Any = (), teams: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,7 +140,12 @@ class RuleForm(forms.Form):
                 conditions[key] = yes_no[d[key]]
         actions: list[dict[str, Any]] = []
         if d["reply_text"].strip():
-            actions.append({"type": "send_reply", "text": d["reply_text"]})
+            reply: dict[str, Any] = {"type": "send_reply", "text": d["reply_text"]}
+            if d.get("reply_template", "").strip():
+                name, _, language = d["reply_template"].strip().partition(":")
+                params = [line.strip() for line in d.get("reply_template_params", "").splitlines() if line.strip()]
+                reply["template"] = {"name": name.strip(), "language": language.strip(), "params": params}
+            actions.append(reply)
         actions += [{"type": "add_label", "label": label} for label in _commas(d["add_labels"])]
         actions += [{"type": "remove_label", "label": label} for label in _commas(d["remove_labels"])]
         if d["assign"]:
@@ -159,6 +205,10 @@ class RuleForm(forms.Form):
             kind = action["type"]
             if kind == "send_reply":
                 initial["reply_text"] = action["text"]
+                if action.get("template"):
+                    template = action["template"]
+                    initial["reply_template"] = f"{template['name']}:{template['language']}"
+                    initial["reply_template_params"] = "\n".join(template.get("params") or [])
             elif kind == "add_label":
                 add.append(action["label"])
             elif kind == "remove_label":
@@ -180,18 +230,22 @@ class RuleForm(forms.Form):
 
 
 class SandboxForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4096, label="Customer message")
-    channel = forms.ChoiceField(required=False, choices=[], label="Channel")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=4096, label=gettext_lazy("Customer message")
+    )
+    channel = forms.ChoiceField(required=False, choices=[], label=gettext_lazy("Channel"))
     at = forms.DateTimeField(
         required=False,
-        label="Time (organization time zone)",
+        label=gettext_lazy("Time (organization time zone)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    first_message = forms.BooleanField(required=False, initial=True, label="First message of a new conversation")
-    returning_contact = forms.BooleanField(required=False, label="Returning contact")
-    assigned = forms.BooleanField(required=False, label="Conversation assigned")
-    has_tracking_id = forms.BooleanField(required=False, label="Came from a campaign (tracking ID)")
+    first_message = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("First message of a new conversation")
+    )
+    returning_contact = forms.BooleanField(required=False, label=gettext_lazy("Returning contact"))
+    assigned = forms.BooleanField(required=False, label=gettext_lazy("Conversation assigned"))
+    has_tracking_id = forms.BooleanField(required=False, label=gettext_lazy("Came from a campaign (tracking ID)"))
 
     def __init__(self, *args: Any, channels: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,14 +253,16 @@ class SandboxForm(forms.Form):
 
 
 class BacktestForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=90, initial=7, label="Days of past messages")
+    days = forms.IntegerField(min_value=1, max_value=90, initial=7, label=gettext_lazy("Days of past messages"))
 
 
 class BusinessHoursForm(forms.Form):
     """One text field per day: ``09:00-12:00, 13:00-18:00``; holidays one date a line."""
 
     holidays = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Holidays (YYYY-MM-DD, one a line)"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("Holidays (YYYY-MM-DD, one a line)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

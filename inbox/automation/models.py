@@ -10,25 +10,26 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Conversation, Message, Organization
 
 
 class Trigger(models.TextChoices):
-    GREETING = "greeting", "New conversation (greeting)"
-    MESSAGE = "message", "Any message received"
-    KEYWORD = "keyword", "Keyword match"
-    AWAY = "away", "Outside business hours (away message)"
-    NO_REPLY = "no_reply", "No agent reply within N minutes"
-    LABELLED = "labelled", "Conversation labelled"
+    GREETING = "greeting", gettext_lazy("New conversation (greeting)")
+    MESSAGE = "message", gettext_lazy("Any message received")
+    KEYWORD = "keyword", gettext_lazy("Keyword match")
+    AWAY = "away", gettext_lazy("Outside business hours (away message)")
+    NO_REPLY = "no_reply", gettext_lazy("No agent reply within N minutes")
+    LABELLED = "labelled", gettext_lazy("Conversation labelled")
 
 
 class KeywordMode(models.TextChoices):
-    CONTAINS = "contains", "Contains the phrase"
-    WORD = "word", "Whole word or phrase"
-    STARTS = "starts", "Message starts with"
-    EXACT = "exact", "Exact message"
-    REGEX = "regex", "Regular expression"
+    CONTAINS = "contains", gettext_lazy("Contains the phrase")
+    WORD = "word", gettext_lazy("Whole word or phrase")
+    STARTS = "starts", gettext_lazy("Message starts with")
+    EXACT = "exact", gettext_lazy("Exact message")
+    REGEX = "regex", gettext_lazy("Regular expression")
 
 
 class AutoReplyRule(models.Model):

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from inbox import permissions
@@ -77,14 +78,18 @@ def _rule_form_page(request: HttpRequest, membership: Any, rule: AutoReplyRule |
                         enabled=form.cleaned_data["enabled"],
                         **kwargs,
                     )
-                    messages.success(request, f"Rule “{rule.name}” created.")
+                    messages.success(request, gettext("Rule “%(name)s” created.") % {"name": rule.name})
                 else:
                     rule = rule_services.rule_update(user=request.user, rule=rule, **kwargs)
                     if rule.enabled != form.cleaned_data["enabled"]:
                         rule_services.rule_set_enabled(
                             user=request.user, rule=rule, enabled=form.cleaned_data["enabled"]
                         )
-                    messages.success(request, f"Rule “{rule.name}” saved (version {rule.current_version.number}).")
+                    messages.success(
+                        request,
+                        gettext("Rule “%(name)s” saved (version %(number)s).")
+                        % {"name": rule.name, "number": rule.current_version.number},
+                    )
                 return redirect("automation:rules")
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -121,7 +126,9 @@ def rule_toggle(request: HttpRequest, membership: Any, rule_id: int) -> HttpResp
     rule_services.rule_set_enabled(user=request.user, rule=rule, enabled=enabled)
     if _wants_json(request):
         return JsonResponse({"id": rule.pk, "enabled": enabled})
-    messages.success(request, f"“{rule.name}” switched {'on' if enabled else 'off'}.")
+    messages.success(
+        request, gettext("“%(name)s” switched %(value)s.") % {"name": rule.name, "value": "on" if enabled else "off"}
+    )
     return redirect("automation:rules")
 
 
@@ -163,7 +170,7 @@ def rule_delete(request: HttpRequest, membership: Any, rule_id: int) -> HttpResp
     rule = _rule_or_404(membership, rule_id)
     name = rule.name
     rule_services.rule_delete(user=request.user, rule=rule)
-    messages.success(request, f"Rule “{name}” deleted.")
+    messages.success(request, gettext("Rule “%(name)s” deleted.") % {"name": name})
     return redirect("automation:rules")
 
 
@@ -228,7 +235,7 @@ def business_hours(request: HttpRequest, membership: Any) -> HttpResponse:
                 rule_services.business_hours_set(
                     user=request.user, organization=organization, weekly=form.weekly(), holidays=form.holiday_list()
                 )
-                messages.success(request, "Business hours saved.")
+                messages.success(request, gettext("Business hours saved."))
                 return redirect("automation:business_hours")
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 
 # ISO 4217 active codes (2024). Kept inline: a small, stable list, and no dependency for it.
 ISO_4217 = frozenset(
@@ -37,7 +38,10 @@ def validate_currency(code: str) -> str:
     """The upper-case ISO 4217 code, or ``ValidationError`` naming the bad value."""
     normalized = (code or "").strip().upper()
     if normalized not in ISO_4217:
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code (for example USD, EUR, IDR, JPY).")
+        raise ValidationError(
+            gettext("%(code)s is not an ISO 4217 currency code (for example USD, EUR, IDR, JPY).")
+            % {"code": repr(code)}
+        )
     return normalized
 
 
@@ -68,16 +72,21 @@ def parse_amount(value: object, currency: str, *, field: str = "amount", allow_n
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        raise ValidationError(f"{field}: {value!r} is not a number.")
+        raise ValidationError(gettext("%(field)s: %(value)s is not a number.") % {"field": field, "value": repr(value)})
     if amount < 0 and not allow_negative:
-        raise ValidationError(f"{field}: cannot be negative.")
+        raise ValidationError(gettext("%(field)s: cannot be negative.") % {"field": field})
     places = exponent(currency)
     if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
         raise ValidationError(
-            f"{field}: {currency} amounts have {places} decimal place{'s' if places != 1 else ''} ({value!r})."
+            ngettext(
+                "%(field)s: %(currency)s amounts have %(places)s decimal place (%(value)s).",
+                "%(field)s: %(currency)s amounts have %(places)s decimal places (%(value)s).",
+                places,
+            )
+            % {"field": field, "currency": currency, "places": places, "value": repr(value)}
         )
     if abs(amount) >= Decimal(10) ** 12:
-        raise ValidationError(f"{field}: {value!r} is too large.")
+        raise ValidationError(gettext("%(field)s: %(value)s is too large.") % {"field": field, "value": repr(value)})
     return quantize(amount, currency)
 
 

@@ -10,6 +10,7 @@ cancelled by the sweep). Completed, no_show and cancelled are final.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"awaiting_payment", "cancelled"}),
@@ -48,18 +49,27 @@ class TransitionError(ValidationError):
 
 def check_transition(graph: dict[str, frozenset[str]], noun: str, current: str, target: str) -> None:
     if target not in graph:
-        raise TransitionError(f"{target!r} is not one of the {noun} statuses ({', '.join(graph)}).")
+        raise TransitionError(
+            gettext("%(target)s is not one of the %(noun)s statuses (%(value)s).")
+            % {"target": repr(target), "noun": noun, "value": ", ".join(graph)}
+        )
     allowed = graph.get(current, frozenset())
     if target in allowed:
         return
     if current == target:
-        raise TransitionError(f"This {noun} is already {_LABELS[current]}.")
+        raise TransitionError(
+            gettext("This %(noun)s is already %(value)s.") % {"noun": noun, "value": _LABELS[current]}
+        )
     if allowed:
         options = ", ".join(_LABELS[s] for s in sorted(allowed))
         raise TransitionError(
-            f"A {_LABELS[current]} {noun} cannot become {_LABELS[target]}; it can become: {options}."
+            gettext("A %(value)s %(noun)s cannot become %(value2)s; it can become: %(options)s.")
+            % {"value": _LABELS[current], "noun": noun, "value2": _LABELS[target], "options": options}
         )
-    raise TransitionError(f"A {_LABELS[current]} {noun} is final and cannot become {_LABELS[target]}.")
+    raise TransitionError(
+        gettext("A %(value)s %(noun)s is final and cannot become %(value2)s.")
+        % {"value": _LABELS[current], "noun": noun, "value2": _LABELS[target]}
+    )
 
 
 def check_order_transition(current: str, target: str) -> None:

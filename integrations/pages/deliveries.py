@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from integrations import selectors
@@ -56,13 +57,15 @@ def delivery_replay(request: HttpRequest, webhook_id: int) -> HttpResponse:
     except InboundWebhook.DoesNotExist as exc:
         raise Http404("No such delivery") from exc
     if webhook.status == InboundWebhook.Status.PROCESSED:
-        messages.info(request, f"Delivery {webhook.pk} was already processed.")
+        messages.info(request, gettext("Delivery %(pk)s was already processed.") % {"pk": webhook.pk})
     else:
         result = webhook_replay(webhook_id=webhook.pk)
         if result.status == InboundWebhook.Status.PROCESSED:
-            messages.success(request, f"Delivery {webhook.pk} processed.")
+            messages.success(request, gettext("Delivery %(pk)s processed.") % {"pk": webhook.pk})
         else:
-            messages.error(request, f"Delivery {webhook.pk} failed again: {result.error}")
+            messages.error(
+                request, gettext("Delivery %(pk)s failed again: %(error)s") % {"pk": webhook.pk, "error": result.error}
+            )
     back = request.POST.get("next", "")
     # Only back to this list (with its filters): never an open redirect.
     return redirect(back if back.startswith(reverse("integrations:deliveries")) else "integrations:deliveries")

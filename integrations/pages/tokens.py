@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from integrations.services import api_tokens as token_services
 
@@ -17,7 +18,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
             if token_services.api_token_revoke(user=request.user):
-                messages.success(request, "Token revoked: scripts using it now get 401.")
+                messages.success(request, gettext("Token revoked: scripts using it now get 401."))
             return redirect("integrations:api-tokens")
         new_key = token_services.api_token_create(user=request.user)
     response = render(

@@ -7,6 +7,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox.models import Organization
 from signals.models import DEFAULT_EVENT_SOURCE, AdvertiserAccount, MessageEventRule
@@ -32,11 +33,11 @@ def advertiser_connect(
     """Connect an advertiser account's event set. A sandbox account gets a generated token and delivers to the
     built-in sandbox Events API; a real one needs the token TikTok Events Manager shows for the event set."""
     if not event_set_id.strip():
-        raise ValidationError("The event set id is required.")
+        raise ValidationError(gettext("The event set id is required."))
     if is_sandbox and not access_token:
         access_token = "sandbox-" + secrets.token_urlsafe(16)
     if not access_token:
-        raise ValidationError("The access token of the event set is required.")
+        raise ValidationError(gettext("The access token of the event set is required."))
     return AdvertiserAccount.objects.create(
         organization=organization,
         name=name.strip() or ("Sandbox advertiser" if is_sandbox else "TikTok advertiser"),
@@ -54,7 +55,7 @@ def advertiser_update(
 ) -> AdvertiserAccount:
     """Change the event set settings; a new token (if given) reconnects an account that needed it."""
     if not event_set_id.strip():
-        raise ValidationError("The event set id is required.")
+        raise ValidationError(gettext("The event set id is required."))
     account.event_set_id = event_set_id.strip()
     account.event_source = event_source.strip() or DEFAULT_EVENT_SOURCE
     account.test_event_code = test_event_code.strip()
@@ -133,12 +134,12 @@ def event_rule_create(
 ) -> MessageEventRule:
     """Map a happening to a TikTok event name for an advertiser account of the same organization."""
     if trigger not in MessageEventRule.Trigger.values:
-        raise ValidationError("Unknown trigger.")
+        raise ValidationError(gettext("Unknown trigger."))
     event_name = event_name.strip()
     if not event_name or len(event_name) > 64:
-        raise ValidationError("The TikTok event name is required (at most 64 characters).")
+        raise ValidationError(gettext("The TikTok event name is required (at most 64 characters)."))
     if advertiser_account.organization_id != organization.pk:
-        raise ValidationError("That advertiser account belongs to another organization.")
+        raise ValidationError(gettext("That advertiser account belongs to another organization."))
     try:
         with transaction.atomic():
             return MessageEventRule.objects.create(
@@ -149,7 +150,7 @@ def event_rule_create(
                 advertiser_account=advertiser_account,
             )
     except IntegrityError:
-        raise ValidationError("This rule exists already.") from None
+        raise ValidationError(gettext("This rule exists already.")) from None
 
 
 def event_rule_set_enabled(*, organization: Organization, rule_id: int, enabled: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from inbox.models import Organization
 from signals.extract import DEFAULT_EXTRACTORS, Extractor, validate_pattern
@@ -71,7 +72,7 @@ def extractor_rule_add(
                 position=last + 10,
             )
     except IntegrityError:
-        raise ValidationError(f"An extractor named “{name}” already exists.") from None
+        raise ValidationError(gettext("An extractor named “%(name)s” already exists.") % {"name": name}) from None
 
 
 def extractor_rule_move(*, organization: Organization, rule_id: int, direction: int) -> None:

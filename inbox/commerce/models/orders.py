@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Channel, Contact, Conversation, Organization
 
@@ -21,19 +22,19 @@ class OrderSequence(models.Model):
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-        PAID = "paid", "Paid"
-        FULFILLED = "fulfilled", "Fulfilled"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
+        DRAFT = "draft", gettext_lazy("Draft")
+        AWAITING_PAYMENT = "awaiting_payment", gettext_lazy("Awaiting payment")
+        PAID = "paid", gettext_lazy("Paid")
+        FULFILLED = "fulfilled", gettext_lazy("Fulfilled")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        REFUNDED = "refunded", gettext_lazy("Refunded")
 
     OPEN_STATUSES = ("draft", "awaiting_payment", "paid")
 
     class Delivery(models.TextChoices):
-        NONE = "none", "No delivery"
-        SHIPPING = "shipping", "Shipping"
-        PICKUP = "pickup", "Pickup"
+        NONE = "none", gettext_lazy("No delivery")
+        SHIPPING = "shipping", gettext_lazy("Shipping")
+        PICKUP = "pickup", gettext_lazy("Pickup")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="orders")
     number = models.PositiveIntegerField()
@@ -107,11 +108,11 @@ class OrderEvent(models.Model):
     """The order's history: every status change, payment, message and edit, with who and when."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        EDITED = "edited", "Edited"
-        TRANSITION = "transition", "Status changed"
-        PAYMENT = "payment", "Payment"
-        MESSAGE = "message", "Message to the customer"
+        CREATED = "created", gettext_lazy("Created")
+        EDITED = "edited", gettext_lazy("Edited")
+        TRANSITION = "transition", gettext_lazy("Status changed")
+        PAYMENT = "payment", gettext_lazy("Payment")
+        MESSAGE = "message", gettext_lazy("Message to the customer")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -130,15 +131,15 @@ class Payment(models.Model):
     """One attempt to collect an order's total: a provider payment link, or a manual record (cash, transfer)."""
 
     class Method(models.TextChoices):
-        LINK = "link", "Payment link"
-        CASH = "cash", "Cash"
-        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        LINK = "link", gettext_lazy("Payment link")
+        CASH = "cash", gettext_lazy("Cash")
+        BANK_TRANSFER = "bank_transfer", gettext_lazy("Bank transfer")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", gettext_lazy("Pending")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        FAILED = "failed", gettext_lazy("Failed")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     method = models.CharField(max_length=16, choices=Method.choices)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Channel, Contact, Conversation, Organization
 
@@ -34,10 +35,10 @@ def new_token() -> str:
 
 class Resource(models.Model):
     class Kind(models.TextChoices):
-        TABLE = "table", "Table"
-        ROOM = "room", "Room"
-        STAFF = "staff", "Staff member"
-        SERVICE = "service", "Service"
+        TABLE = "table", gettext_lazy("Table")
+        ROOM = "room", gettext_lazy("Room")
+        STAFF = "staff", gettext_lazy("Staff member")
+        SERVICE = "service", gettext_lazy("Service")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="resources")
     name = models.CharField(max_length=120)
@@ -65,11 +66,11 @@ class Resource(models.Model):
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
-        HELD = "held", "Held"
-        CONFIRMED = "confirmed", "Confirmed"
-        COMPLETED = "completed", "Completed"
-        NO_SHOW = "no_show", "No-show"
-        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", gettext_lazy("Held")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed")
+        COMPLETED = "completed", gettext_lazy("Completed")
+        NO_SHOW = "no_show", gettext_lazy("No-show")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     # Every status but cancelled keeps its time blocked (completed and no-show are history, still occupied).
     BLOCKING_STATUSES = ("held", "confirmed", "completed", "no_show")

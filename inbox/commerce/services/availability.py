@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox.commerce.models import Reservation, Resource
 from inbox.commerce.models.reservations import WEEKDAYS
@@ -38,7 +39,9 @@ def validate_time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"{name!r} is not a time zone (for example Asia/Jakarta, Europe/Paris, UTC).") from exc
+        raise ValidationError(
+            gettext("%(name)s is not a time zone (for example Asia/Jakarta, Europe/Paris, UTC).") % {"name": repr(name)}
+        ) from exc
     return name
 
 
@@ -51,28 +54,40 @@ def validate_opening_hours(value: Any) -> dict[str, list[list[str]]]:
     """``{"mon": [["09:00", "17:00"]], ...}``: every weekday key, ranges ``HH:MM`` with open < close, not
     overlapping. Missing days are closed."""
     if not isinstance(value, dict):
-        raise ValidationError('Opening hours must be an object like {"mon": [["09:00", "17:00"]]}.')
+        raise ValidationError(gettext('Opening hours must be an object like {"mon": [["09:00", "17:00"]]}.'))
     unknown = set(value) - set(WEEKDAYS)
     if unknown:
-        raise ValidationError(f"Unknown weekday(s) {', '.join(sorted(unknown))}: use {', '.join(WEEKDAYS)}.")
+        raise ValidationError(
+            gettext("Unknown weekday(s) %(value)s: use %(value2)s.")
+            % {"value": ", ".join(sorted(unknown)), "value2": ", ".join(WEEKDAYS)}
+        )
     cleaned: dict[str, list[list[str]]] = {}
     for day in WEEKDAYS:
         ranges = value.get(day) or []
         if not isinstance(ranges, list):
-            raise ValidationError(f"{day}: a list of [open, close] pairs.")
+            raise ValidationError(gettext("%(day)s: a list of [open, close] pairs.") % {"day": day})
         spans = []
         for pair in ranges:
             if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-                raise ValidationError(f"{day}: each range is [\"HH:MM\", \"HH:MM\"].")
+                raise ValidationError(gettext('%(day)s: each range is ["HH:MM", "HH:MM"].') % {"day": day})
             if not (HHMM.match(pair[0]) and HHMM.match(pair[1])):
-                raise ValidationError(f"{day}: {pair[0]}-{pair[1]} is not HH:MM-HH:MM.")
+                raise ValidationError(
+                    gettext("%(day)s: %(value)s-%(value2)s is not HH:MM-HH:MM.")
+                    % {"day": day, "value": pair[0], "value2": pair[1]}
+                )
             if _minutes(pair[0]) >= _minutes(pair[1]):
-                raise ValidationError(f"{day}: {pair[0]}-{pair[1]} closes before it opens.")
+                raise ValidationError(
+                    gettext("%(day)s: %(value)s-%(value2)s closes before it opens.")
+                    % {"day": day, "value": pair[0], "value2": pair[1]}
+                )
             spans.append([pair[0], pair[1]])
         spans.sort(key=lambda p: _minutes(p[0]))
         for earlier, later in zip(spans, spans[1:], strict=False):
             if _minutes(later[0]) < _minutes(earlier[1]):
-                raise ValidationError(f"{day}: {earlier[0]}-{earlier[1]} and {later[0]}-{later[1]} overlap.")
+                raise ValidationError(
+                    gettext("%(day)s: %(value)s-%(value2)s and %(value3)s-%(value4)s overlap.")
+                    % {"day": day, "value": earlier[0], "value2": earlier[1], "value3": later[0], "value4": later[1]}
+                )
         cleaned[day] = spans
     return cleaned
 
@@ -81,13 +96,13 @@ def validate_blackout_dates(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
     if not isinstance(value, list):
-        raise ValidationError("Blackout dates are a list of YYYY-MM-DD dates.")
+        raise ValidationError(gettext("Blackout dates are a list of YYYY-MM-DD dates."))
     dates = []
     for item in value:
         try:
             dates.append(date.fromisoformat(str(item)).isoformat())
         except ValueError as exc:
-            raise ValidationError(f"{item!r} is not a date (YYYY-MM-DD).") from exc
+            raise ValidationError(gettext("%(item)s is not a date (YYYY-MM-DD).") % {"item": repr(item)}) from exc
     return sorted(set(dates))
 
 
@@ -152,15 +167,17 @@ def check_bookable(*, resource: Resource, starts_at: datetime, ends_at: datetime
     future and within a year. Overlaps with other bookings are checked by the booking service under its lock."""
     now = now or timezone.now()
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise ValidationError("Times need a time zone offset.")
+        raise ValidationError(gettext("Times need a time zone offset."))
     if ends_at <= starts_at:
-        raise ValidationError("A booking must end after it starts.")
+        raise ValidationError(gettext("A booking must end after it starts."))
     if starts_at < now:
-        raise ValidationError("That time has passed.")
+        raise ValidationError(gettext("That time has passed."))
     if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationError("Bookings can be made at most a year ahead.")
+        raise ValidationError(gettext("Bookings can be made at most a year ahead."))
     local_day = starts_at.astimezone(ZoneInfo(resource.time_zone)).date()
     if local_day.isoformat() in (resource.blackout_dates or []):
-        raise ValidationError(f"{resource.name} is closed on {local_day.isoformat()}.")
+        raise ValidationError(
+            gettext("%(name)s is closed on %(value)s.") % {"name": resource.name, "value": local_day.isoformat()}
+        )
     if not any(opens <= starts_at and ends_at <= closes for opens, closes in opening_spans(resource, local_day)):
-        raise ValidationError(f"{resource.name} is not open for the whole of that time.")
+        raise ValidationError(gettext("%(name)s is not open for the whole of that time.") % {"name": resource.name})

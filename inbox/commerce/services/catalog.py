@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox.commerce import money
 from inbox.commerce.models import CatalogImport, Product
@@ -116,24 +117,29 @@ def catalog_import_start(*, user: Any, organization: Organization, filename: str
     """
     check_can_manage_catalog(user, organization)
     if len(content) > MAX_IMPORT_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB: split it.")
+        raise ValidationError(
+            gettext("The file is larger than %(value)s MB: split it.") % {"value": MAX_IMPORT_BYTES // (1024 * 1024)}
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationError("The file is not UTF-8 text: save it as 'CSV UTF-8' and try again.") from exc
+        raise ValidationError(gettext("The file is not UTF-8 text: save it as 'CSV UTF-8' and try again.")) from exc
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ValidationError(
-            f"The first row must name the columns; missing: {', '.join(missing)}. "
-            f"Expected: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+            gettext("The first row must name the columns; missing: %(value)s. Expected: %(value2)s.")
+            % {"value": ", ".join(missing), "value2": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}
         )
     rows = sum(1 for row in reader if any(cell.strip() for cell in row))
     if rows == 0:
-        raise ValidationError("The file has a header but no product rows.")
+        raise ValidationError(gettext("The file has a header but no product rows."))
     if rows > MAX_IMPORT_ROWS:
-        raise ValidationError(f"The file has {rows} rows; at most {MAX_IMPORT_ROWS} per import.")
+        raise ValidationError(
+            gettext("The file has %(rows)s rows; at most %(max_import_rows)s per import.")
+            % {"rows": rows, "max_import_rows": MAX_IMPORT_ROWS}
+        )
     job = CatalogImport.objects.create(
         organization=organization, created_by=user, filename=filename[:200], content=text, total_rows=rows
     )

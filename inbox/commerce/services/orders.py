@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import events
 from inbox.commerce import money, texts
@@ -85,36 +86,45 @@ def _next_number(organization_id: int) -> int:
 
 def _resolve_lines(organization_id: int, currency: str, lines: Sequence[LineInput]) -> list[OrderLine]:
     if not lines:
-        raise ValidationError("Add at least one line to the order.")
+        raise ValidationError(gettext("Add at least one line to the order."))
     if len(lines) > MAX_LINES:
-        raise ValidationError(f"An order can have at most {MAX_LINES} lines.")
+        raise ValidationError(gettext("An order can have at most %(max_lines)s lines.") % {"max_lines": MAX_LINES})
     resolved = []
     for position, line in enumerate(lines, 1):
         where = f"Line {position}"
         try:
             quantity = int(line.quantity)
         except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{where}: quantity must be a whole number.") from exc
+            raise ValidationError(gettext("%(where)s: quantity must be a whole number.") % {"where": where}) from exc
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise ValidationError(f"{where}: quantity must be between 1 and {MAX_QUANTITY}.")
+            raise ValidationError(
+                gettext("%(where)s: quantity must be between 1 and %(max_quantity)s.")
+                % {"where": where, "max_quantity": MAX_QUANTITY}
+            )
         product = None
         if line.product_id or line.sku:
             lookup = {"pk": line.product_id} if line.product_id else {"sku": line.sku.strip()}
             product = Product.objects.filter(organization_id=organization_id, **lookup).first()
             if product is None:
-                raise ValidationError(f"{where}: no product {line.product_id or line.sku!r} in the catalog.")
+                raise ValidationError(
+                    gettext("%(where)s: no product %(value)s in the catalog.")
+                    % {"where": where, "value": repr(line.product_id or line.sku)}
+                )
             if not product.active:
-                raise ValidationError(f"{where}: {product.name} is not for sale (inactive).")
+                raise ValidationError(
+                    gettext("%(where)s: %(name)s is not for sale (inactive).") % {"where": where, "name": product.name}
+                )
             if product.currency != currency and line.unit_price in (None, ""):
                 raise ValidationError(
-                    f"{where}: {product.name} is priced in {product.currency}; this order is in {currency}."
+                    gettext("%(where)s: %(name)s is priced in %(currency)s; this order is in %(currency2)s.")
+                    % {"where": where, "name": product.name, "currency": product.currency, "currency2": currency}
                 )
         name = (line.name or (product.name if product else "")).strip()
         if not name:
-            raise ValidationError(f"{where}: a line needs a product or a name.")
+            raise ValidationError(gettext("%(where)s: a line needs a product or a name.") % {"where": where})
         price_input = line.unit_price if line.unit_price not in (None, "") else (product.price if product else None)
         if price_input is None:
-            raise ValidationError(f"{where}: a free line needs a unit price.")
+            raise ValidationError(gettext("%(where)s: a free line needs a unit price.") % {"where": where})
         unit_price = money.parse_amount(price_input, currency, field=f"{where} unit price")
         resolved.append(
             OrderLine(
@@ -132,15 +142,17 @@ def _resolve_lines(organization_id: int, currency: str, lines: Sequence[LineInpu
 
 def _apply_details(order: Order, details: OrderDetails) -> None:
     if details.delivery not in Order.Delivery.values:
-        raise ValidationError(f"delivery must be one of: {', '.join(Order.Delivery.values)}.")
+        raise ValidationError(
+            gettext("delivery must be one of: %(value)s.") % {"value": ", ".join(Order.Delivery.values)}
+        )
     if details.delivery == Order.Delivery.SHIPPING and not details.shipping_address.strip():
-        raise ValidationError("Shipping needs an address.")
+        raise ValidationError(gettext("Shipping needs an address."))
     try:
         percent = Decimal(str(details.discount_percent or 0))
     except ArithmeticError as exc:
-        raise ValidationError("discount percent must be a number.") from exc
+        raise ValidationError(gettext("discount percent must be a number.")) from exc
     if not Decimal(0) <= percent <= Decimal(100) or percent != percent.quantize(Decimal("0.01")):
-        raise ValidationError("discount percent must be between 0 and 100, with at most 2 decimals.")
+        raise ValidationError(gettext("discount percent must be between 0 and 100, with at most 2 decimals."))
     order.delivery = details.delivery
     order.shipping_name = details.shipping_name.strip()[:200]
     order.shipping_address = details.shipping_address.strip()[:2000]
@@ -164,7 +176,11 @@ def _recompute(order: Order, lines: Sequence[OrderLine]) -> None:
 
 
 def order_create(
-    *, user: Any, conversation: Conversation, currency: str = "", lines: Sequence[LineInput],
+    *,
+    user: Any,
+    conversation: Conversation,
+    currency: str = "",
+    lines: Sequence[LineInput],
     details: OrderDetails | None = None,
 ) -> Order:
     """A draft order in the conversation, for its contact, with currency-correct totals. Publishes
@@ -195,8 +211,13 @@ def order_create(
         for line in resolved:
             line.order = order
         OrderLine.objects.bulk_create(resolved)
-        _record(order, kind=OrderEvent.Kind.CREATED, user=user, to_status=order.status,
-                detail=f"{len(resolved)} line(s), total {money.format_money(order.total, currency)}")
+        _record(
+            order,
+            kind=OrderEvent.Kind.CREATED,
+            user=user,
+            to_status=order.status,
+            detail=f"{len(resolved)} line(s), total {money.format_money(order.total, currency)}",
+        )
         events.publish("order.created", organization_id=order.organization_id, order=order_as_event_dict(order))
     return order
 
@@ -213,7 +234,10 @@ def order_update(
     with transaction.atomic():
         order = _locked(order)
         if order.status != Order.Status.DRAFT:
-            raise ValidationError(f"Only a draft can be edited; order #{order.number} is {order.get_status_display()}.")
+            raise ValidationError(
+                gettext("Only a draft can be edited; order #%(number)s is %(value)s.")
+                % {"number": order.number, "value": order.get_status_display()}
+            )
         if details is not None:
             _apply_details(order, details)
         if lines is not None:
@@ -227,8 +251,12 @@ def order_update(
         _recompute(order, resolved)
         order.updated_at = timezone.now()
         order.save()
-        _record(order, kind=OrderEvent.Kind.EDITED, user=user,
-                detail=f"total {money.format_money(order.total, order.currency)}")
+        _record(
+            order,
+            kind=OrderEvent.Kind.EDITED,
+            user=user,
+            detail=f"total {money.format_money(order.total, order.currency)}",
+        )
         events.publish("order.updated", organization_id=order.organization_id, order=order_as_event_dict(order))
     return order
 
@@ -243,7 +271,10 @@ def _reserve_stock(order: Order) -> None:
     products = Product.objects.select_for_update().filter(pk__in=wanted, stock__isnull=False).order_by("pk")
     for product in products:
         if product.stock < wanted[product.pk]:
-            raise ValidationError(f"Only {product.stock} of {product.name} ({product.sku}) left in stock.")
+            raise ValidationError(
+                gettext("Only %(stock)s of %(name)s (%(sku)s) left in stock.")
+                % {"stock": product.stock, "name": product.name, "sku": product.sku}
+            )
         product.stock -= wanted[product.pk]
         product.save(update_fields=["stock"])
     order.stock_reserved = True
@@ -267,8 +298,15 @@ def _set_status(order: Order, target: str, *, user: Any, label: str = "", detail
     order.updated_at = timezone.now()
     if target == Order.Status.PAID:
         order.paid_at = order.updated_at
-    _record(order, kind=OrderEvent.Kind.TRANSITION, user=user, label=label, from_status=previous,
-            to_status=target, detail=detail)
+    _record(
+        order,
+        kind=OrderEvent.Kind.TRANSITION,
+        user=user,
+        label=label,
+        from_status=previous,
+        to_status=target,
+        detail=detail,
+    )
     return previous
 
 
@@ -290,7 +328,9 @@ def order_transition(*, user: Any, order: Order, to: str, note: str = "", notify
     """
     check_can_use_conversation(user, order.conversation)
     if to == Order.Status.PAID:
-        raise ValidationError("An order becomes paid through a payment: use 'Record payment' (cash or transfer).")
+        raise ValidationError(
+            gettext("An order becomes paid through a payment: use 'Record payment' (cash or transfer).")
+        )
     if to == Order.Status.REFUNDED:
         check_can_handle_money(user, order.organization_id)
     with transaction.atomic():
@@ -299,7 +339,7 @@ def order_transition(*, user: Any, order: Order, to: str, note: str = "", notify
         outcomes: list[SendOutcome] = []
         if to == Order.Status.AWAITING_PAYMENT:
             if order.total <= 0:
-                raise ValidationError("An order with a total of zero has nothing to pay.")
+                raise ValidationError(gettext("An order with a total of zero has nothing to pay."))
             _reserve_stock(order)
             from inbox.commerce.services.payments import payment_link_create
 
@@ -335,8 +375,12 @@ def order_mark_paid(*, order: Order, user: Any = None, label: str = "", detail: 
     payload = order_as_event_dict(order)
     # value/currency at the top level too, as the signals outbox reads them; never line text.
     events.publish(
-        "order.paid", organization_id=order.organization_id, order=payload, value=payload["total"],
-        currency=order.currency, conversation_id=order.conversation_id,
+        "order.paid",
+        organization_id=order.organization_id,
+        order=payload,
+        value=payload["total"],
+        currency=order.currency,
+        conversation_id=order.conversation_id,
     )
     return OrderResult(order, [outcome])
 
@@ -347,6 +391,8 @@ def order_send_summary(*, user: Any, order: Order) -> SendOutcome:
     with transaction.atomic():
         order = _locked(order)
         if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
-            raise ValidationError(f"Order #{order.number} is {order.get_status_display().lower()}: nothing to send.")
+            raise ValidationError(
+                gettext("Order #%(number)s is %(value)s: nothing to send.")
+                % {"number": order.number, "value": order.get_status_display().lower()}
+            )
         return _notify(order, texts.order_summary(order), "order_summary", user=user)
-

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox.commerce import money
 from inbox.commerce.models import Order, OrderEvent, Payment, PaymentCallback
@@ -35,11 +36,20 @@ def payment_link_create(*, order: Order) -> Payment:
         order_number=order.number, amount=order.total, currency=order.currency, description=f"Order #{order.number}"
     )
     payment = Payment.objects.create(
-        order=order, method=Payment.Method.LINK, provider=provider.name, reference=link.reference, url=link.url,
-        amount=order.total, currency=order.currency,
+        order=order,
+        method=Payment.Method.LINK,
+        provider=provider.name,
+        reference=link.reference,
+        url=link.url,
+        amount=order.total,
+        currency=order.currency,
     )
-    _record(order, kind=OrderEvent.Kind.PAYMENT, label=f"payment provider {provider.name}",
-            detail=f"payment link created ({money.format_money(order.total, order.currency)})")
+    _record(
+        order,
+        kind=OrderEvent.Kind.PAYMENT,
+        label=gettext("payment provider %(name)s") % {"name": provider.name},
+        detail=f"payment link created ({money.format_money(order.total, order.currency)})",
+    )
     return payment
 
 
@@ -49,7 +59,7 @@ def payment_record_manual(*, user: Any, order: Order, method: str, reference: st
     check_can_use_conversation(user, order.conversation)
     check_can_handle_money(user, order.organization_id)
     if method not in MANUAL_METHODS:
-        raise ValidationError(f"method must be one of: {', '.join(MANUAL_METHODS)}.")
+        raise ValidationError(gettext("method must be one of: %(value)s.") % {"value": ", ".join(MANUAL_METHODS)})
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=order.pk)
         if order.status != Order.Status.AWAITING_PAYMENT:
@@ -59,9 +69,15 @@ def payment_record_manual(*, user: Any, order: Order, method: str, reference: st
         order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
         label = dict(Payment.Method.choices)[method]
         Payment.objects.create(
-            order=order, method=method, provider="manual",
-            reference=f"manual-{order.pk}-{timezone.now().timestamp():.6f}", amount=order.total,
-            currency=order.currency, status=Payment.Status.SUCCEEDED, recorded_by=user, note=note[:300],
+            order=order,
+            method=method,
+            provider="manual",
+            reference=f"manual-{order.pk}-{timezone.now().timestamp():.6f}",
+            amount=order.total,
+            currency=order.currency,
+            status=Payment.Status.SUCCEEDED,
+            recorded_by=user,
+            note=note[:300],
             completed_at=timezone.now(),
         )
         detail = f"{label} recorded by {user.get_username()}" + (f", ref {reference}" if reference else "")
@@ -116,13 +132,18 @@ def _apply(provider: str, notification: PaymentNotification) -> CallbackResult:
             payment.failure_reason = notification.reason or "declined"
             payment.completed_at = timezone.now()
             payment.save(update_fields=["status", "failure_reason", "completed_at"])
-            _record(order, kind=OrderEvent.Kind.PAYMENT, label=label,
-                    detail=f"payment failed: {payment.failure_reason}")
+            _record(
+                order, kind=OrderEvent.Kind.PAYMENT, label=label, detail=f"payment failed: {payment.failure_reason}"
+            )
         return CallbackResult("failed", payment.failure_reason)
     amount = money.quantize(notification.amount, payment.currency)
     if notification.currency != payment.currency or amount != payment.amount:
-        _record(order, kind=OrderEvent.Kind.PAYMENT, label=label,
-                detail=f"callback amount {notification.currency} {amount} does not match the link; not applied")
+        _record(
+            order,
+            kind=OrderEvent.Kind.PAYMENT,
+            label=label,
+            detail=f"callback amount {notification.currency} {amount} does not match the link; not applied",
+        )
         return CallbackResult("mismatch", "amount or currency does not match the payment")
     payment.status = Payment.Status.SUCCEEDED
     payment.completed_at = timezone.now()
@@ -130,8 +151,12 @@ def _apply(provider: str, notification: PaymentNotification) -> CallbackResult:
     detail = f"paid {money.format_money(amount, payment.currency)} via {provider} ({payment.reference})"
     if order.status != Order.Status.AWAITING_PAYMENT:
         # The customer paid a link of an order the agent cancelled meanwhile: keep the money visible for a refund.
-        _record(order, kind=OrderEvent.Kind.PAYMENT, label=label,
-                detail=f"{detail} while the order was {order.get_status_display().lower()}: refund needed")
+        _record(
+            order,
+            kind=OrderEvent.Kind.PAYMENT,
+            label=label,
+            detail=f"{detail} while the order was {order.get_status_display().lower()}: refund needed",
+        )
         return CallbackResult("ignored", "order is not awaiting payment; recorded for a refund")
     _record(order, kind=OrderEvent.Kind.PAYMENT, label=label, detail=detail)
     order_mark_paid(order=order, label=label, detail=detail)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import events
 from inbox.commerce import texts
@@ -29,8 +30,17 @@ from inbox.commerce.transitions import check_reservation_transition
 from inbox.models import Conversation, Organization
 
 TAKEN = "That time was just booked by someone else: pick another slot."
-RESOURCE_FIELDS = ("name", "kind", "capacity", "time_zone", "slot_minutes", "buffer_minutes", "opening_hours",
-                   "blackout_dates", "active")
+RESOURCE_FIELDS = (
+    "name",
+    "kind",
+    "capacity",
+    "time_zone",
+    "slot_minutes",
+    "buffer_minutes",
+    "opening_hours",
+    "blackout_dates",
+    "active",
+)
 
 
 def _clean_resource(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,19 +48,26 @@ def _clean_resource(values: Mapping[str, Any]) -> dict[str, Any]:
     if "name" in values:
         cleaned["name"] = str(values["name"] or "").strip()[:120]
         if not cleaned["name"]:
-            raise ValidationError("A resource needs a name.")
+            raise ValidationError(gettext("A resource needs a name."))
     if "kind" in values:
         if values["kind"] not in Resource.Kind.values:
-            raise ValidationError(f"kind must be one of: {', '.join(Resource.Kind.values)}.")
+            raise ValidationError(
+                gettext("kind must be one of: %(value)s.") % {"value": ", ".join(Resource.Kind.values)}
+            )
         cleaned["kind"] = values["kind"]
     for key, low, high in (("capacity", 1, 10_000), ("slot_minutes", 5, 24 * 60), ("buffer_minutes", 0, 24 * 60)):
         if key in values:
             try:
                 number = int(values[key])
             except (TypeError, ValueError) as exc:
-                raise ValidationError(f"{key.replace('_', ' ')} must be a whole number.") from exc
+                raise ValidationError(
+                    gettext("%(value)s must be a whole number.") % {"value": key.replace("_", " ")}
+                ) from exc
             if not low <= number <= high:
-                raise ValidationError(f"{key.replace('_', ' ')} must be between {low} and {high}.")
+                raise ValidationError(
+                    gettext("%(value)s must be between %(low)s and %(high)s.")
+                    % {"value": key.replace("_", " "), "low": low, "high": high}
+                )
             cleaned[key] = number
     if "time_zone" in values:
         cleaned["time_zone"] = availability.validate_time_zone(str(values["time_zone"]))
@@ -68,9 +85,9 @@ def resource_create(*, user: Any, organization: Organization, values: Mapping[st
     check_can_manage_catalog(user, organization)
     cleaned = _clean_resource(values)
     if "name" not in cleaned:
-        raise ValidationError("A resource needs a name.")
+        raise ValidationError(gettext("A resource needs a name."))
     if Resource.objects.filter(organization=organization, name=cleaned["name"]).exists():
-        raise ValidationError(f"A resource named {cleaned['name']!r} exists already.")
+        raise ValidationError(gettext("A resource named %(value)s exists already.") % {"value": repr(cleaned["name"])})
     return Resource.objects.create(organization=organization, **cleaned)
 
 
@@ -78,10 +95,13 @@ def resource_update(*, user: Any, resource: Resource, values: Mapping[str, Any])
     """Change a resource. Existing bookings keep their times (their blocked range was fixed when booked)."""
     check_can_manage_catalog(user, resource.organization_id)
     cleaned = _clean_resource({k: v for k, v in values.items() if k in RESOURCE_FIELDS})
-    if "name" in cleaned and Resource.objects.filter(
-        organization_id=resource.organization_id, name=cleaned["name"]
-    ).exclude(pk=resource.pk).exists():
-        raise ValidationError(f"A resource named {cleaned['name']!r} exists already.")
+    if (
+        "name" in cleaned
+        and Resource.objects.filter(organization_id=resource.organization_id, name=cleaned["name"])
+        .exclude(pk=resource.pk)
+        .exists()
+    ):
+        raise ValidationError(gettext("A resource named %(value)s exists already.") % {"value": repr(cleaned["name"])})
     for key, value in cleaned.items():
         setattr(resource, key, value)
     resource.save()
@@ -89,13 +109,16 @@ def resource_update(*, user: Any, resource: Resource, values: Mapping[str, Any])
 
 
 def _publish(name: str, reservation: Reservation) -> None:
-    events.publish(name, organization_id=reservation.organization_id,
-                   reservation=reservation_as_event_dict(reservation))
+    events.publish(
+        name, organization_id=reservation.organization_id, reservation=reservation_as_event_dict(reservation)
+    )
 
 
 def _expire_holds(*, resource_id: int | None = None, now: datetime) -> int:
-    stale = Reservation.objects.select_for_update().select_related("resource").filter(
-        status=Reservation.Status.HELD, hold_expires_at__lte=now
+    stale = (
+        Reservation.objects.select_for_update()
+        .select_related("resource")
+        .filter(status=Reservation.Status.HELD, hold_expires_at__lte=now)
     )
     if resource_id is not None:
         stale = stale.filter(resource_id=resource_id)
@@ -111,24 +134,34 @@ def _expire_holds(*, resource_id: int | None = None, now: datetime) -> int:
 
 
 def reservation_hold(
-    *, user: Any, conversation: Conversation, resource: Resource, starts_at: datetime, party_size: int = 1,
-    duration_minutes: int | None = None, notes: str = "", confirm: bool = False,
+    *,
+    user: Any,
+    conversation: Conversation,
+    resource: Resource,
+    starts_at: datetime,
+    party_size: int = 1,
+    duration_minutes: int | None = None,
+    notes: str = "",
+    confirm: bool = False,
 ) -> tuple[Reservation, SendOutcome | None]:
     """Hold ``resource`` from ``starts_at`` for the conversation's contact, for ``COMMERCE_HOLD_MINUTES``
     (``confirm=True`` books it confirmed at once). Refuses closed times, too large parties, and times taken —
     exactly one of two concurrent requests for the same time wins. Publishes ``reservation.created``."""
     check_can_use_conversation(user, conversation)
     if resource.organization_id != conversation.organization_id or not resource.active:
-        raise ValidationError("No such resource.")
+        raise ValidationError(gettext("No such resource."))
     try:
         party_size = int(party_size)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("Party size must be a whole number.") from exc
+        raise ValidationError(gettext("Party size must be a whole number.")) from exc
     if not 1 <= party_size <= resource.capacity:
-        raise ValidationError(f"{resource.name} takes parties of 1 to {resource.capacity}.")
+        raise ValidationError(
+            gettext("%(name)s takes parties of 1 to %(capacity)s.")
+            % {"name": resource.name, "capacity": resource.capacity}
+        )
     minutes = int(duration_minutes or resource.slot_minutes)
     if not 5 <= minutes <= 24 * 60:
-        raise ValidationError("A booking lasts 5 minutes to 24 hours.")
+        raise ValidationError(gettext("A booking lasts 5 minutes to 24 hours."))
     ends_at = starts_at + timedelta(minutes=minutes)
     now = timezone.now()
     availability.check_bookable(resource=resource, starts_at=starts_at, ends_at=ends_at, now=now)
@@ -142,10 +175,18 @@ def reservation_hold(
         try:
             with transaction.atomic():
                 reservation = Reservation.objects.create(
-                    organization_id=resource.organization_id, resource=resource, conversation=conversation,
-                    contact_id=conversation.contact_id, channel_id=conversation.channel_id, starts_at=starts_at,
-                    ends_at=ends_at, blocked_until=blocked_until, party_size=party_size, notes=notes.strip()[:2000],
-                    status=Reservation.Status.HELD, created_by=user,
+                    organization_id=resource.organization_id,
+                    resource=resource,
+                    conversation=conversation,
+                    contact_id=conversation.contact_id,
+                    channel_id=conversation.channel_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    blocked_until=blocked_until,
+                    party_size=party_size,
+                    notes=notes.strip()[:2000],
+                    status=Reservation.Status.HELD,
+                    created_by=user,
                     hold_expires_at=now + timedelta(minutes=settings.COMMERCE_HOLD_MINUTES),
                 )
         except IntegrityError as exc:
@@ -165,7 +206,8 @@ def _locked(reservation: Reservation) -> Reservation:
 
 def _notify(reservation: Reservation, text: str, kind: str) -> SendOutcome:
     return send_to_customer(
-        conversation=reservation.conversation, text=text,
+        conversation=reservation.conversation,
+        text=text,
         commerce={"reservation_id": reservation.pk, "kind": kind},
     )
 
@@ -173,7 +215,7 @@ def _notify(reservation: Reservation, text: str, kind: str) -> SendOutcome:
 def _confirm(reservation: Reservation, *, now: datetime) -> SendOutcome:
     check_reservation_transition(reservation.status, Reservation.Status.CONFIRMED)
     if reservation.hold_expires_at and reservation.hold_expires_at <= now:
-        raise ValidationError("The hold has expired: book the time again.")
+        raise ValidationError(gettext("The hold has expired: book the time again."))
     reservation.status = Reservation.Status.CONFIRMED
     reservation.hold_expires_at = None
     reservation.updated_at = now
@@ -204,7 +246,7 @@ def reservation_transition(
         reservation = _locked(reservation)
         check_reservation_transition(reservation.status, to)
         if to in (Reservation.Status.COMPLETED, Reservation.Status.NO_SHOW) and reservation.starts_at > now:
-            raise ValidationError("A booking can be marked completed or no-show only once it has started.")
+            raise ValidationError(gettext("A booking can be marked completed or no-show only once it has started."))
         was = reservation.status
         reservation.status = to
         reservation.updated_at = now
@@ -224,10 +266,11 @@ def reservation_propose_slots(
     """Send the customer a numbered list of free times."""
     check_can_use_conversation(user, conversation)
     if not slots:
-        raise ValidationError("Pick at least one free time to propose.")
+        raise ValidationError(gettext("Pick at least one free time to propose."))
     text = texts.slots_proposal(resource.name, [slot.label for slot in slots[:10]])
-    return send_to_customer(conversation=conversation, text=text,
-                            commerce={"resource_id": resource.pk, "kind": "slots_proposal"})
+    return send_to_customer(
+        conversation=conversation, text=text, commerce={"resource_id": resource.pk, "kind": "slots_proposal"}
+    )
 
 
 def reservations_expire_holds(*, now: datetime | None = None) -> int:
@@ -252,7 +295,9 @@ def reservations_send_reminders(*, now: datetime | None = None) -> int:
     for kind, lead in reminder_leads().items():
         due = (
             Reservation.objects.filter(
-                status=Reservation.Status.CONFIRMED, starts_at__gt=now, starts_at__lte=now + lead,
+                status=Reservation.Status.CONFIRMED,
+                starts_at__gt=now,
+                starts_at__lte=now + lead,
             )
             .exclude(reminders__kind=kind)
             .values_list("pk", "starts_at", "created_at")

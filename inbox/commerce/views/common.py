@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 
 def error_text(exc: ValidationError) -> str:
@@ -23,9 +24,9 @@ def parse_when(value: str) -> datetime:
     """An ISO datetime with an offset (what the slot picker submits); naive input is refused."""
     parsed = parse_datetime((value or "").strip())
     if parsed is None:
-        raise ValidationError("Pick a time.")
+        raise ValidationError(gettext("Pick a time."))
     if timezone.is_naive(parsed):
-        raise ValidationError("The time needs a time zone offset.")
+        raise ValidationError(gettext("The time needs a time zone offset."))
     return parsed
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from inbox import selectors as inbox_selectors
@@ -45,9 +46,7 @@ def _panel_context(request: HttpRequest, conversation: Conversation, **extra: An
     context = {
         "conversation": conversation,
         "orders": list(selectors.order_list(user=user, filters=scoped).prefetch_related("lines", "payments")[:20]),
-        "reservations": list(
-            selectors.reservation_list(user=user, filters=scoped).order_by("-starts_at")[:20]
-        ),
+        "reservations": list(selectors.reservation_list(user=user, filters=scoped).order_by("-starts_at")[:20]),
         "products": list(selectors.product_list(user=user, active_only=True)[:500]),
         "resources": resources,
         "resource": resource,
@@ -64,15 +63,16 @@ def _panel_context(request: HttpRequest, conversation: Conversation, **extra: An
 
 
 def _render(request: HttpRequest, conversation: Conversation, *, status: int = 200, **extra: Any) -> HttpResponse:
-    return render(request, "commerce/_conversation_panel.html", _panel_context(request, conversation, **extra),
-                  status=status)
+    return render(
+        request, "commerce/_conversation_panel.html", _panel_context(request, conversation, **extra), status=status
+    )
 
 
-def _after_action(request: HttpRequest, conversation: Conversation, *, notices: list[str] = (),
-                  errors: list[str] = ()) -> HttpResponse:
+def _after_action(
+    request: HttpRequest, conversation: Conversation, *, notices: list[str] = (), errors: list[str] = ()
+) -> HttpResponse:
     if is_fragment_request(request):
-        return _render(request, conversation, status=400 if errors else 200, notices=list(notices),
-                       errors=list(errors))
+        return _render(request, conversation, status=400 if errors else 200, notices=list(notices), errors=list(errors))
     # Without the script: back to the panel's own page, which shows the outcome.
     for text in notices:
         messages.info(request, text)
@@ -116,19 +116,31 @@ def order_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
         for product_id, quantity in zip(post.getlist("product"), post.getlist("quantity"), strict=False):
             if product_id:
                 if not product_id.isdigit():
-                    raise ValidationError("Pick products from the list.")
+                    raise ValidationError(gettext("Pick products from the list."))
                 lines.append(orders.LineInput(product_id=int(product_id), quantity=quantity))
         if post.get("free_name", "").strip():
-            lines.append(orders.LineInput(name=post["free_name"], unit_price=post.get("free_price"),
-                                          quantity=post.get("free_quantity") or 1))
+            lines.append(
+                orders.LineInput(
+                    name=post["free_name"], unit_price=post.get("free_price"), quantity=post.get("free_quantity") or 1
+                )
+            )
         details = orders.OrderDetails(
-            delivery=post.get("delivery", "none"), shipping_address=post.get("shipping_address", ""),
-            shipping_name=post.get("shipping_name", ""), pickup_location=post.get("pickup_location", ""),
-            notes=post.get("notes", ""), discount_percent=post.get("discount_percent") or 0,
-            discount_amount=post.get("discount_amount") or 0, shipping_fee=post.get("shipping_fee") or 0,
+            delivery=post.get("delivery", "none"),
+            shipping_address=post.get("shipping_address", ""),
+            shipping_name=post.get("shipping_name", ""),
+            pickup_location=post.get("pickup_location", ""),
+            notes=post.get("notes", ""),
+            discount_percent=post.get("discount_percent") or 0,
+            discount_amount=post.get("discount_amount") or 0,
+            shipping_fee=post.get("shipping_fee") or 0,
         )
-        order = orders.order_create(user=request.user, conversation=conversation, currency=post.get("currency", ""),
-                                    lines=lines, details=details)
+        order = orders.order_create(
+            user=request.user,
+            conversation=conversation,
+            currency=post.get("currency", ""),
+            lines=lines,
+            details=details,
+        )
         notices = [f"Order #{order.number} created as a draft."]
         if post.get("send_summary"):
             notices.append(orders.order_send_summary(user=request.user, order=order).notice)
@@ -158,8 +170,11 @@ def order_action(request: HttpRequest, conversation_id: int, order_id: int) -> H
             return [orders.order_send_summary(user=request.user, order=order).notice]
         if name == "record_payment":
             result = payments.payment_record_manual(
-                user=request.user, order=order, method=request.POST.get("method", ""),
-                reference=request.POST.get("reference", ""), note=request.POST.get("note", ""),
+                user=request.user,
+                order=order,
+                method=request.POST.get("method", ""),
+                reference=request.POST.get("reference", ""),
+                note=request.POST.get("note", ""),
             )
             return [f"Order #{order.number} marked paid.", *result.notices]
         result = orders.order_transition(user=request.user, order=order, to=name, note=request.POST.get("note", ""))
@@ -180,20 +195,27 @@ def reservation_create(request: HttpRequest, conversation_id: int) -> HttpRespon
             organization_id=conversation.organization_id, pk=post.get("resource") or 0, active=True
         ).first()
         if resource is None:
-            raise ValidationError("Pick a resource.")
+            raise ValidationError(gettext("Pick a resource."))
         picked = [parse_when(value) for value in post.getlist("slot") if value]
         if not picked:
-            raise ValidationError("Pick a free time first.")
+            raise ValidationError(gettext("Pick a free time first."))
         if post.get("action") == "propose":
             labels = {s.starts_at: s for s in availability.free_slots(resource=resource, day=picked[0].date())}
             slots = [labels.get(when) or availability.Slot(when, when, when.isoformat()) for when in picked]
-            return [reservations.reservation_propose_slots(
-                user=request.user, conversation=conversation, resource=resource, slots=slots).notice]
+            return [
+                reservations.reservation_propose_slots(
+                    user=request.user, conversation=conversation, resource=resource, slots=slots
+                ).notice
+            ]
         if len(picked) > 1:
-            raise ValidationError("Pick one time to book (several only to propose).")
+            raise ValidationError(gettext("Pick one time to book (several only to propose)."))
         reservation, outcome = reservations.reservation_hold(
-            user=request.user, conversation=conversation, resource=resource, starts_at=picked[0],
-            party_size=post.get("party_size") or 1, notes=post.get("notes", ""),
+            user=request.user,
+            conversation=conversation,
+            resource=resource,
+            starts_at=picked[0],
+            party_size=post.get("party_size") or 1,
+            notes=post.get("notes", ""),
             confirm=post.get("action") == "confirm",
         )
         verb = "confirmed" if outcome else f"held until {timezone.localtime(reservation.hold_expires_at):%H:%M}"
@@ -213,7 +235,9 @@ def reservation_action(request: HttpRequest, conversation_id: int, reservation_i
 
     def action() -> list[str]:
         updated, outcome = reservations.reservation_transition(
-            user=request.user, reservation=reservation, to=request.POST.get("action", ""),
+            user=request.user,
+            reservation=reservation,
+            to=request.POST.get("action", ""),
             reason=request.POST.get("reason", ""),
         )
         return [f"Booking is now {updated.get_status_display().lower()}.", *([outcome.notice] if outcome else [])]
