@@ -41,9 +41,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         # conversation id -> channel id, for conversations this socket announced presence in (checked once).
         self.presence_channels: dict[int, int | None] = {}
-        await self.accept()
-        self.counted = True  # issue 11: the open-websockets gauge
+        self.counted = True  # issue 11: the open-websockets gauge, counted before the client hears "accepted"
         await sync_to_async(websocket_changed, thread_sensitive=False)(1)
+        await self.accept()
         await self.send_json({"event": "hello", "payload": {"channels": self.channel_ids}})
 
     async def disconnect(self, code: int) -> None:

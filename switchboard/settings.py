@@ -8,6 +8,7 @@ Set ``DATABASE_URL`` for PostgreSQL and ``REDIS_URL`` for channels-redis plus th
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,10 +60,11 @@ SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Issue 9: Content-Security-Policy (switchboard/security.py; its DEFAULT_POLICY unless set here). Pages that still
-# carry inline <script> get none until their scripts move to static files: Swagger UI (drf-spectacular's
-# SpectacularSwaggerView; SpectacularSwaggerSplitView would fix it) and the catalog import progress page.
-CONTENT_SECURITY_POLICY_EXEMPT_PATHS = ("/api/docs/", "/commerce/catalog/imports/")
+# Issue 9: Content-Security-Policy (switchboard/security.py; its DEFAULT_POLICY unless set here) on every page:
+# no template carries an inline <script> (Swagger UI is drf-spectacular's split view, its script a separate URL).
+CONTENT_SECURITY_POLICY_EXEMPT_PATHS: tuple[str, ...] = ()
+# Swagger UI inserts a <style> element at run time: styles only, never scripts, are loosened on its page.
+CONTENT_SECURITY_POLICY_PATH_DIRECTIVES = {"/api/docs/": ("style-src 'self' 'unsafe-inline'",)}
 if PRODUCTION and SECURE_COOKIES:
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -92,11 +94,13 @@ INSTALLED_APPS = [
     "integrations.crm",  # HubSpot sync and signed webhooks for any other CRM (own app label "crm"; issue 8)
     "inbox.access",  # members, custom roles, invitations, audit log (own app label "access"; issue 5)
     "inbox.preferences",  # per-user language, time zone, notifications (own app label "preferences"; issue 10)
+    "inbox.lifecycle",  # contact erasure and retention (own app label "lifecycle"; issue 11)
 ]
 
 MIDDLEWARE = [
     "switchboard.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "switchboard.middleware.MachineEndpointMiddleware",  # issues 2/9: webhooks skip the browser middleware below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # issue 10: Accept-Language and the language cookie
@@ -200,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     # CRM (issue 8): re-enqueue due HubSpot syncs and webhook deliveries; refresh pulled owners and stages.
     "crm-sweep": {"task": "crm.sweep", "schedule": 60.0},
     "crm-pull-stale-contacts": {"task": "crm.pull_stale_contacts", "schedule": 900.0},
+    # Data lifecycle (issue 11): each organization's retention, daily, in batches (inbox.lifecycle).
+    "lifecycle-apply-retention": {"task": "lifecycle.apply_retention", "schedule": 86400.0},
+    # WhatsApp approved templates (issue 12): refresh every channel's list from its account.
+    "integrations-sync-templates": {"task": "integrations.sync_all_message_templates", "schedule": 3600.0},
 }
 OUTBOX_SWEEP_AFTER_SECONDS = int(env("OUTBOX_SWEEP_AFTER_SECONDS", "120"))
 # Auto-replies (inbox.automation): a conversation that got this many automated replies within the window stops
@@ -335,6 +343,19 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": int(env("OAUTH_REFRESH_TOKEN_SECONDS", str(90 * 86400))),
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
     "OAUTH2_VALIDATOR_CLASS": "integrations.connections.provider.validator.OrganizationOAuth2Validator",
+    # OAuth 2.0 Security BCP (RFC 9700), tests/connections/test_provider_bcp.py. Codes live a minute, once.
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ALLOW_URI_WILDCARDS": False,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed spent refresh token revokes its whole family
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never ?access_token= in a URL
+    # Deploy-check gates: an insecure value of the settings above is an error under `check --deploy`.
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": PRODUCTION,  # http callbacks only outside production
 }
 # django-oauth-toolkit's models are swappable: naming them lets our migrations reference them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -394,3 +415,37 @@ COMMERCE_IMPORT_INLINE_ROWS = int(env("COMMERCE_IMPORT_INLINE_ROWS", "200"))
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Switchboard <no-reply@localhost>")
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
+
+# Login protection (inbox.access, issue 5). django-axes counts failed logins in the database (every process sees
+# the same count) and locks the username+address pair for a cool-off; a success resets the count. Locking by the
+# pair, not the username alone, keeps a stranger from locking a real user out from another address.
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # authenticator-app codes (TOTP)
+    "django_otp.plugins.otp_static",  # single-use backup codes
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks: turns a lockout into the lockout page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "inbox.access.login.lockout_response"  # our page, with the wait in minutes
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # its log lines carry usernames; the audit log records lockouts instead
+# Two-factor authentication: the name authenticator apps show, and how long a password stays good for the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Switchboard")
+TWO_FACTOR_PENDING_SECONDS = int(env("TWO_FACTOR_PENDING_SECONDS", "300"))
+
+# Issues 2 and 9: paths served by their (csrf-exempt) views without sessions, auth, locale, preferences, messages
+# or CSP (switchboard/middleware.py): signed provider webhooks, answered within milliseconds.
+MACHINE_PATH_PREFIXES = ("/webhooks/",)
+
+# Data lifecycle (inbox.lifecycle, issue 11): rows per retention batch (one short transaction each) and the daily
+# run's time budget (what is left continues the next day).
+LIFECYCLE_BATCH_SIZE = int(env("LIFECYCLE_BATCH_SIZE", "500"))
+LIFECYCLE_TIME_BUDGET_SECONDS = int(env("LIFECYCLE_TIME_BUDGET_SECONDS", "600"))

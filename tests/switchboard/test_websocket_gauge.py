@@ -1,0 +1,77 @@
+"""The open-websockets gauge moves with real connections (channels' testing communicator on the real consumer)."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.urls import path
+from prometheus_client.parser import text_string_to_metric_families
+
+from inbox.consumers import InboxConsumer
+from inbox.models import Role
+from switchboard.observability import process_name, render_metrics
+from tests.factories import MembershipFactory, OrganizationFactory, make_channel
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.core]
+
+application = URLRouter([path("ws/inbox/", InboxConsumer.as_asgi())])
+
+
+def this_process_gauge() -> float:
+    for family in text_string_to_metric_families(render_metrics().decode()):
+        if family.name == "switchboard_websocket_connections":
+            for sample in family.samples:
+                if sample.labels["process"] == process_name():
+                    return sample.value
+    return 0.0
+
+
+def make_agent():
+    organization = OrganizationFactory()
+    membership = MembershipFactory(organization=organization, role=Role.AGENT)
+    membership.channels.add(make_channel(organization))
+    return membership.user
+
+
+async def open_socket(user):
+    communicator = WebsocketCommunicator(application, "/ws/inbox/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect(timeout=15)  # a busy machine is slow to accept
+    return communicator, connected
+
+
+async def test_the_gauge_counts_open_websockets_of_this_process():
+    gauge = database_sync_to_async(this_process_gauge)
+    before = await gauge()
+    user = await database_sync_to_async(make_agent)()
+    first, connected = await open_socket(user)
+    assert connected
+    second, connected = await open_socket(user)
+    assert connected
+    assert await gauge() == before + 2
+
+    await first.disconnect()
+    assert await gauge() == before + 1
+    await second.disconnect()
+    assert await gauge() == before
+
+
+async def test_a_refused_websocket_is_not_counted():
+    gauge = database_sync_to_async(this_process_gauge)
+    before = await gauge()
+    refused, connected = await open_socket(AnonymousUser())
+    assert not connected
+    assert await gauge() == before
+
+
+def test_the_system_page_shows_the_gauge(client):
+    from switchboard.observability import websocket_changed
+    from tests.factories import UserFactory
+
+    websocket_changed(1)
+    websocket_changed(-1)  # this process has reported (0 open) as an ASGI process does
+    client.force_login(UserFactory(is_staff=True))
+    assert "switchboard_websocket_connections" in client.get("/system/").content.decode()
