@@ -55,7 +55,7 @@ def message_receive_inbound(
     attribution (``referral``) is set by its first referral and never overwritten.
     """
     if not customer_id or not external_id:
-        raise ValidationError("a message needs the customer's id and the provider's message id")
+        raise ValidationError(_("a message needs the customer's id and the provider's message id"))
     text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL; no provider means one
     with transaction.atomic():
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
@@ -157,17 +157,33 @@ def _claim_own_echo(*, channel: Channel, customer_id: str, external_id: str, tex
     return candidate
 
 
-def message_send_reply(*, conversation: Conversation, user: Any, text: str) -> Message:
+def message_send_reply(
+    *, conversation: Conversation, user: Any, text: str, template: Mapping[str, Any] | None = None
+) -> Message:
     """Queue an agent's reply. The channel's adapter sends it in a task; its status is broadcast as it changes.
 
     Raises ``PermissionDenied`` when the user cannot see the conversation and ``ValidationError`` for an empty
     reply or one the channel does not allow now (closed reply window, quota, length). The message is stored as
     ``queued`` first, so a crash between storing and sending loses nothing: the sweep re-enqueues queued messages.
+
+    ``template`` (``{"name", "language", "parameters": [...]}``) sends an approved message template instead of
+    ``text`` (WhatsApp, also past the 24-hour window); the message's body is the template's rendered text.
     """
+    if template is not None:
+        permissions.check_can_reply(user, conversation)
+        return _queue_outbound(
+            conversation=conversation,
+            text="",
+            sender_type=Message.SenderType.AGENT,
+            user=user,
+            metadata={},
+            template=template,
+        )
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("A reply cannot be empty."))
     permissions.check_can_reply(user, conversation)
+    text = permissions.fill_pii_placeholders(text, conversation.contact)  # issue 5: see canned_reply_render
     return _queue_outbound(
         conversation=conversation, text=text, sender_type=Message.SenderType.AGENT, user=user, metadata={}
     )
@@ -179,13 +195,24 @@ def message_send_automated(
     text: str,
     sender_type: str = Message.SenderType.AUTOMATION,
     metadata: dict[str, Any] | None = None,
+    template: Mapping[str, Any] | None = None,
 ) -> Message:
     """Queue a message Switchboard sends on its own (auto-reply, order confirmation, reminder).
 
     No user permission applies; the channel's rules do (``ValidationError`` when it cannot be sent now).
     ``metadata`` says what produced it (e.g. ``{"automation": {"rule_id": 3, "version": 2}}``) and is kept on the
     message so the thread and the audit log show it was automated. Marks the conversation neither read nor unread.
+    ``template`` as for :func:`message_send_reply` (then ``text`` is ignored).
     """
+    if template is not None:
+        return _queue_outbound(
+            conversation=conversation,
+            text="",
+            sender_type=sender_type,
+            user=None,
+            metadata=dict(metadata or {}),
+            template=template,
+        )
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("An automated message cannot be empty."))
@@ -195,9 +222,15 @@ def message_send_automated(
 
 
 def _queue_outbound(
-    *, conversation: Conversation, text: str, sender_type: str, user: Any, metadata: dict[str, Any]
+    *,
+    conversation: Conversation,
+    text: str,
+    sender_type: str,
+    user: Any,
+    metadata: dict[str, Any],
+    template: Mapping[str, Any] | None = None,
 ) -> Message:
-    from inbox.channel_rules import check_can_send  # the channel kind's rules, registered by integrations
+    from inbox.channel_rules import check_can_send, template_prepare  # rules registered by integrations
 
     with transaction.atomic():
         conversation = (
@@ -205,7 +238,14 @@ def _queue_outbound(
             .select_related("channel", "contact", "identity")
             .get(pk=conversation.pk)
         )
-        check_can_send(conversation, text, human=user is not None)
+        if template is None:
+            check_can_send(conversation, text, human=user is not None)
+        else:
+            # The template's own text is what the customer reads, so it is the message body; the outbound
+            # path finds the template to send in the metadata.
+            reference = _template_reference(template)
+            text = template_prepare(conversation, **reference)
+            metadata = {**metadata, "template": reference}
         message = Message.objects.create(
             conversation=conversation,
             channel_id=conversation.channel_id,
@@ -233,6 +273,17 @@ def _queue_outbound(
             conversation=conversation_as_dict(conversation),
         )
     return message
+
+
+def _template_reference(template: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"name", "language", "parameters"}`` from what a caller passed, or ``ValidationError``."""
+    name, language = template.get("name"), template.get("language")
+    parameters = template.get("parameters") or []
+    if not isinstance(name, str) or not name.strip() or not isinstance(language, str) or not language.strip():
+        raise ValidationError(_("Pick a template (its name and language)."))
+    if not isinstance(parameters, list | tuple) or not all(isinstance(p, str | int | float) for p in parameters):
+        raise ValidationError(_("The template's variables must be a list of texts."))
+    return {"name": name.strip(), "language": language.strip(), "parameters": [str(p).strip() for p in parameters]}
 
 
 def _publish_status(message: Message) -> None:
