@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class Organization(models.Model):
@@ -25,23 +26,23 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    SUPERVISOR = "supervisor", "Supervisor"
-    AGENT = "agent", "Agent"
+    OWNER = "owner", gettext_lazy("Owner")
+    ADMIN = "admin", gettext_lazy("Admin")
+    SUPERVISOR = "supervisor", gettext_lazy("Supervisor")
+    AGENT = "agent", gettext_lazy("Agent")
 
 
 class Channel(models.Model):
     class Kind(models.TextChoices):
-        SANDBOX = "sandbox", "Sandbox"
-        WHATSAPP = "whatsapp", "WhatsApp"
-        MESSENGER = "messenger", "Messenger"
-        TIKTOK = "tiktok", "TikTok"
+        SANDBOX = "sandbox", gettext_lazy("Sandbox")
+        WHATSAPP = "whatsapp", gettext_lazy("WhatsApp")
+        MESSENGER = "messenger", gettext_lazy("Messenger")
+        TIKTOK = "tiktok", gettext_lazy("TikTok")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs reauthorization"
-        DISABLED = "disabled", "Disabled"
+        ACTIVE = "active", gettext_lazy("Active")
+        NEEDS_REAUTHORIZATION = "needs_reauthorization", gettext_lazy("Needs reauthorization")
+        DISABLED = "disabled", gettext_lazy("Disabled")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channels")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -120,17 +121,17 @@ class ContactIdentity(models.Model):
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", gettext_lazy("Open")
+        PENDING = "pending", gettext_lazy("Pending")
+        SNOOZED = "snoozed", gettext_lazy("Snoozed")
+        RESOLVED = "resolved", gettext_lazy("Resolved")
 
     class Priority(models.TextChoices):
-        NONE = "none", "None"
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        URGENT = "urgent", "Urgent"
+        NONE = "none", gettext_lazy("None")
+        LOW = "low", gettext_lazy("Low")
+        MEDIUM = "medium", gettext_lazy("Medium")
+        HIGH = "high", gettext_lazy("High")
+        URGENT = "urgent", gettext_lazy("Urgent")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="conversations")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="conversations")
@@ -181,6 +182,15 @@ class Conversation(models.Model):
                 name="conv_org_assignee_recent",
             ),
             models.Index(fields=["status", "snoozed_until"], name="conv_status_snoozed_until"),
+            # Issue 4 at a million conversations (bench/inbox.py): "mine" (open + pending) in activity order,
+            # a channel's or a team's list per status, without scanning the assignee's resolved history.
+            models.Index(
+                fields=["organization", "assignee", "-last_message_at", "-id"],
+                condition=Q(status__in=["open", "pending"]),
+                name="conv_assignee_active",
+            ),
+            models.Index(fields=["channel", "status", "-last_message_at", "-id"], name="conv_channel_status"),
+            models.Index(fields=["team", "status", "-last_message_at", "-id"], name="conv_team_status"),
         ]
 
     def __str__(self) -> str:
@@ -189,22 +199,22 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "From the customer"
-        OUTBOUND = "outbound", "From the business"
+        INBOUND = "inbound", gettext_lazy("From the customer")
+        OUTBOUND = "outbound", gettext_lazy("From the business")
 
     class SenderType(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        AGENT = "agent", "Agent"
-        AUTOMATION = "automation", "Automation"
-        PROVIDER_ECHO = "echo", "Sent outside Switchboard"
+        CONTACT = "contact", gettext_lazy("Contact")
+        AGENT = "agent", gettext_lazy("Agent")
+        AUTOMATION = "automation", gettext_lazy("Automation")
+        PROVIDER_ECHO = "echo", gettext_lazy("Sent outside Switchboard")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", gettext_lazy("Received")
+        QUEUED = "queued", gettext_lazy("Queued")
+        SENT = "sent", gettext_lazy("Sent")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        READ = "read", gettext_lazy("Read")
+        FAILED = "failed", gettext_lazy("Failed")
 
     # Forward order of delivery states: a late "delivered" never undoes "read".
     STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4, "received": 0}
@@ -245,6 +255,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "id"], name="message_conversation_order"),
             models.Index(fields=["status", "created_at"], name="message_status_created"),
+            # Per-agent unread counts on the list: customer messages after a read marker, from the index alone.
+            models.Index(fields=["conversation", "id"], condition=Q(direction="inbound"), name="message_inbound_order"),
         ]
 
     def __str__(self) -> str:
@@ -314,8 +326,8 @@ class Note(models.Model):
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        MENTION = "mention", "Mentioned in a note"
-        ASSIGNED = "assigned", "Assigned to you"
+        MENTION = "mention", gettext_lazy("Mentioned in a note")
+        ASSIGNED = "assigned", gettext_lazy("Assigned to you")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_notifications")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")

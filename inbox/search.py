@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from inbox.models import Contact, Conversation, Message
@@ -23,6 +23,8 @@ from inbox.permissions import mask_phone
 
 # Ranking is computed on at most this many of the newest matching messages ("only top candidates").
 CANDIDATES = 500
+# A term with at most this many matching messages counts as selective (see search_messages).
+PROBE = 5000
 
 
 SNIPPET = 120
@@ -64,8 +66,20 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _contact_ids(text: str, organization_id: int | None, *, include_pii: bool = True) -> QuerySet:
+def _contact_ids(text: str, organization_id: int | None, *, include_pii: bool = True) -> QuerySet | RawSQL:
     # Without permission to see phones and emails, matching on them would reveal them digit by digit.
+    if is_postgres():
+        # ILIKE on the plain columns, which the pg_trgm indexes serve; Django's icontains is UPPER(col) LIKE
+        # UPPER(term), which no index serves (a full scan of the contacts at a million of them).
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = ("name", "phone", "email") if include_pii else ("name",)
+        where = " OR ".join(f"{column} ILIKE %s" for column in columns)
+        sql = f"SELECT id FROM inbox_contact WHERE ({where})"  # noqa: S608 (column names are constants)
+        params: list[Any] = [pattern] * len(columns)
+        if organization_id is not None:
+            sql += " AND organization_id = %s"
+            params.append(organization_id)
+        return RawSQL(sql, params)  # noqa: S611 (constant SQL, the term is a parameter)
     match = Q(name__icontains=text) | Q(phone__icontains=text) | Q(email__icontains=text)
     contacts = Contact.objects.filter(match if include_pii else Q(name__icontains=text))
     if organization_id is not None:
@@ -97,12 +111,17 @@ def search_messages(*, conversations: QuerySet[Conversation], text: str, limit: 
     visible = conversations.values("id")
     messages = Message.objects.filter(conversation_id__in=visible)
     if is_postgres():
-        matching = "SELECT id FROM inbox_message WHERE search_vector @@ websearch_to_tsquery('simple', %s)"
-        candidates = list(
-            messages.filter(id__in=RawSQL(matching, [text]))  # noqa: S611 (constant SQL, text is a parameter)
-            .order_by("-id")
-            .values_list("id", flat=True)[:CANDIDATES]
+        # The match as a condition on the message row (``id IN (SELECT id ... @@ ...)`` made the planner walk the
+        # whole table: 10 s at 10M messages). Whether the newest matches come from the GIN index or from walking
+        # the newest messages depends on how common the term is, which the planner misjudges when rare words
+        # are not in its statistics; so ask the index first, with a bound. A selective term (at most PROBE
+        # matches) ranks among all its matches; a common one among the newest CANDIDATES, found by the walk.
+        matches = RawSQL(  # noqa: S611 (constant SQL, text is a parameter)
+            "search_vector @@ websearch_to_tsquery('simple', %s)", [text], output_field=BooleanField()
         )
+        probe = list(Message.objects.filter(matches).values_list("id", flat=True)[: PROBE + 1])
+        selected = messages.filter(id__in=probe) if len(probe) <= PROBE else messages.filter(matches)
+        candidates = list(selected.order_by("-id").values_list("id", flat=True)[:CANDIDATES])
         ranked = (
             Message.objects.filter(id__in=candidates)
             .annotate(rank=RawSQL("ts_rank(search_vector, websearch_to_tsquery('simple', %s))", [text]))  # noqa: S611

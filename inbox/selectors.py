@@ -13,7 +13,17 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from inbox import filters, permissions
-from inbox.models import Conversation, ConversationLabel, ConversationRead, Label, Membership, Message, Note, Team
+from inbox.models import (
+    Channel,
+    Conversation,
+    ConversationLabel,
+    ConversationRead,
+    Label,
+    Membership,
+    Message,
+    Note,
+    Team,
+)
 
 
 def message_preview(message: Message) -> str:
@@ -127,6 +137,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise filters.FilterError(gettext("cursor: not a cursor this server returned")) from exc
 
 
+def after_cursor(conversations: QuerySet[Conversation], cursor: str) -> QuerySet[Conversation]:
+    """Conversations after ``cursor`` in (last_message_at, id) descending order.
+
+    The redundant ``last_message_at <= moment`` is what the index range starts at: the OR alone is only a filter,
+    and PostgreSQL would walk every row of the earlier pages to reach it.
+    """
+    moment, pk = decode_cursor(cursor)
+    return conversations.filter(
+        Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk), last_message_at__lte=moment
+    )
+
+
 def with_my_unread(conversations: QuerySet[Conversation], user: Any) -> QuerySet[Conversation]:
     """Annotate ``my_unread_count``: customer messages newer than what ``user`` has read (one subquery each)."""
     read_up_to = ConversationRead.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk).values(
@@ -164,8 +186,7 @@ def conversation_page(
     """
     conversations = conversation_queryset(user=user, document=document)
     if cursor:
-        moment, pk = decode_cursor(cursor)
-        conversations = conversations.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk))
+        conversations = after_cursor(conversations, cursor)
     if ids is not None:
         conversations = conversations.filter(id__in=ids[:PAGE_SIZE])
     rows = list(
@@ -212,19 +233,13 @@ _ROW_FIELDS = (
 )
 
 
-def conversation_rows(
-    *, user: Any, document: Any = None, cursor: str | None = None, limit: int = PAGE_SIZE, ids: list[int] | None = None
-) -> RowPage:
-    """``conversation_page`` as the dicts the REST API answers (``conversation_detail_dict``'s shape), built fast.
-
-    Plain ``values()`` rows instead of five model instances per conversation, and the page's labels in one more
-    query: at a million conversations the SQL takes a few milliseconds and building model instances was most of
-    the time. Same filters, order, cursor and constant query count as ``conversation_page``.
-    """
+def _page_values(
+    *, user: Any, document: Any, cursor: str | None, limit: int, ids: list[int] | None
+) -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]], str | None]:
+    """One page as ``values()`` rows, each conversation's labels (by name), and the next page's cursor."""
     conversations = conversation_queryset(user=user, document=document)
     if cursor:
-        moment, pk = decode_cursor(cursor)
-        conversations = conversations.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, id__lt=pk))
+        conversations = after_cursor(conversations, cursor)
     if ids is not None:
         conversations = conversations.filter(id__in=ids[:PAGE_SIZE])
     raw = list(
@@ -245,39 +260,122 @@ def conversation_rows(
         )
         for conversation_id, label_id, name, colour, description in links:
             labels[conversation_id].append({"id": label_id, "name": name, "colour": colour, "description": description})
-    rows = []
-    for r in raw:
-        assignee = ""
-        if r["assignee_id"] is not None:
-            full = f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
-            assignee = full or r["assignee__username"]
-        rows.append(
-            {
-                "id": r["id"],
-                "channel_id": r["channel_id"],
-                "channel_kind": r["channel__kind"],
-                "channel_name": r["channel__name"],
-                "contact_name": r["contact__name"] or r["identity__display_name"] or "Customer",
-                "status": r["status"],
-                "snoozed_until": r["snoozed_until"],
-                "priority": r["priority"],
-                "assignee_id": r["assignee_id"],
-                "team_id": r["team_id"],
-                "unread_count": r["my_unread_count"],
-                "last_inbound_message_id": r["last_inbound_message_id"],
-                "last_message_at": r["last_message_at"],
-                "preview": r["last_message_preview"],
-                "tracking_id": r["tracking_id"],
-                "campaign_id": r["campaign_id"],
-                "assignee_name": assignee,
-                "team_name": r["team__name"] or "",
-                "labels": labels[r["id"]],
-                "last_inbound_at": r["last_inbound_at"],
-                "ad_id": r["ad_id"],
-                "created_at": r["created_at"],
-            }
-        )
+    return raw, labels, next_cursor
+
+
+def _assignee_name(r: dict[str, Any]) -> str:
+    if r["assignee_id"] is None:
+        return ""
+    full = f"{r['assignee__first_name']} {r['assignee__last_name']}".strip()
+    return full or r["assignee__username"]
+
+
+def conversation_rows(
+    *, user: Any, document: Any = None, cursor: str | None = None, limit: int = PAGE_SIZE, ids: list[int] | None = None
+) -> RowPage:
+    """``conversation_page`` as the dicts the REST API answers (``conversation_detail_dict``'s shape), built fast.
+
+    Plain ``values()`` rows instead of five model instances per conversation, and the page's labels in one more
+    query: at a million conversations the SQL takes a few milliseconds and building model instances was most of
+    the time. Same filters, order, cursor and constant query count as ``conversation_page``.
+    """
+    raw, labels, next_cursor = _page_values(user=user, document=document, cursor=cursor, limit=limit, ids=ids)
+    rows = [
+        {
+            "id": r["id"],
+            "channel_id": r["channel_id"],
+            "channel_kind": r["channel__kind"],
+            "channel_name": r["channel__name"],
+            "contact_name": r["contact__name"] or r["identity__display_name"] or "Customer",
+            "status": r["status"],
+            "snoozed_until": r["snoozed_until"],
+            "priority": r["priority"],
+            "assignee_id": r["assignee_id"],
+            "team_id": r["team_id"],
+            "unread_count": r["my_unread_count"],
+            "last_inbound_message_id": r["last_inbound_message_id"],
+            "last_message_at": r["last_message_at"],
+            "preview": r["last_message_preview"],
+            "tracking_id": r["tracking_id"],
+            "campaign_id": r["campaign_id"],
+            "assignee_name": _assignee_name(r),
+            "team_name": r["team__name"] or "",
+            "labels": labels[r["id"]],
+            "last_inbound_at": r["last_inbound_at"],
+            "ad_id": r["ad_id"],
+            "created_at": r["created_at"],
+        }
+        for r in raw
+    ]
     return RowPage(rows, next_cursor)
+
+
+_KIND_LABELS = dict(Channel.Kind.choices)
+_STATUS_LABELS = dict(Conversation.Status.choices)
+_PRIORITY_LABELS = dict(Conversation.Priority.choices)
+
+
+class _Related:
+    """A related object of a list item: its fields as attributes, ``display`` methods as callables."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+
+class ConversationListItem:
+    """One conversation of the inbox page's list, from ``values()`` rows (no model instances built).
+
+    Offers what ``templates/inbox/_conversation_item.html`` reads of a ``Conversation``: ``pk``, ``contact.name``,
+    ``identity.display_name``, ``channel.kind``/``get_kind_display``, ``assignee.get_username``, ``labels.all``,
+    ``my_unread_count`` and the plain fields with their ``get_..._display``.
+    """
+
+    def __init__(self, r: dict[str, Any], labels: list[dict[str, Any]]) -> None:
+        self.pk = self.id = r["id"]
+        self.channel_id, self.status, self.priority = r["channel_id"], r["status"], r["priority"]
+        self.assignee_id, self.team_id = r["assignee_id"], r["team_id"]
+        self.last_message_at, self.last_message_preview = r["last_message_at"], r["last_message_preview"]
+        self.snoozed_until, self.my_unread_count = r["snoozed_until"], r["my_unread_count"]
+        self.tracking_id, self.campaign_id = r["tracking_id"], r["campaign_id"]
+        kind = r["channel__kind"]
+        self.channel = _Related(
+            id=r["channel_id"],
+            kind=kind,
+            name=r["channel__name"],
+            get_kind_display=lambda: _KIND_LABELS.get(kind, kind),
+        )
+        self.contact = _Related(name=r["contact__name"])
+        self.identity = _Related(display_name=r["identity__display_name"])
+        username = r["assignee__username"]
+        self.assignee = (
+            _Related(id=r["assignee_id"], username=username, get_username=lambda: username, name=_assignee_name(r))
+            if r["assignee_id"] is not None
+            else None
+        )
+        self.team = _Related(id=r["team_id"], name=r["team__name"]) if r["team_id"] is not None else None
+        label_items = [_Related(**label) for label in labels]
+        self.labels = _Related(all=lambda: label_items)
+
+    # The choices' lazy labels, as a model's ``get_..._display`` returns them (templates translate them).
+    def get_status_display(self) -> Any:
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    def get_priority_display(self) -> Any:
+        return _PRIORITY_LABELS.get(self.priority, self.priority)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    conversations: list[ConversationListItem]
+    next_cursor: str | None
+
+
+def conversation_list_items(
+    *, user: Any, document: Any = None, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> ListPage:
+    """The inbox page's list: ``conversation_rows``' queries, as objects its templates can read."""
+    raw, labels, next_cursor = _page_values(user=user, document=document, cursor=cursor, limit=limit, ids=None)
+    return ListPage([ConversationListItem(r, labels[r["id"]]) for r in raw], next_cursor)
 
 
 def conversation_count(*, user: Any, document: Any, cap: int = 1000, context: Any = None) -> int:

@@ -77,9 +77,9 @@ def index(request: HttpRequest, conversation_id: int | None = None, *, pane_only
         context = _current_context(request, conversation_id)
     current = context["current"]
     if pane_only:  # in-place switching reads only the thread and contact panes: skip the list and the counts
-        page, counts = selectors.ConversationPage([], None), {}
+        page, counts = selectors.ListPage([], None), {}
     else:
-        page = selectors.conversation_page(user=request.user, document=document)
+        page = selectors.conversation_list_items(user=request.user, document=document)
         counts = selectors.view_counts(user=request.user, views=saved)
     directory = selectors.organization_directory(membership=membership)
     list_query = request.GET.urlencode()
