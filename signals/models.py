@@ -212,6 +212,8 @@ class SignalEvent(models.Model):
             ),
             # Dead letters are few; the metrics scrape counts them without reading the delivered history.
             models.Index(fields=["created_at"], condition=Q(status="dead"), name="signal_dead"),
+            # Delivered in the last 24 hours (the metrics scrape): a range on the newest end of this index.
+            models.Index(fields=["delivered_at"], condition=Q(status="delivered"), name="signal_delivered_at"),
             models.Index(fields=["organization", "status", "-created_at"], name="signal_org_status"),
         ]
         constraints = [

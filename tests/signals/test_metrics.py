@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -45,9 +46,22 @@ def test_the_gauge_counts_waiting_and_dead_rows_and_reads_no_delivered_history()
 
     samples = {s.labels["status"]: s.value for s in metrics[0].samples}
     assert samples == {"pending": 3, "sending": 2, "dead": 1}
-    lag = metrics[1].samples[0].value
+    assert metrics[1].samples[0].value == 40  # delivered in the last 24 hours
+    lag = metrics[2].samples[0].value
     assert 0 <= lag < 60
     outbox_queries = [q["sql"] for q in queries.captured_queries if "signals_signalevent" in q["sql"]]
     assert outbox_queries
-    for sql in outbox_queries:  # every read is limited to statuses a partial index holds
-        assert "WHERE" in sql and '"status"' in sql and "delivered" not in sql, sql
+    for sql in outbox_queries:  # every read is limited to statuses a partial index holds, delivered by time
+        assert "WHERE" in sql and '"status"' in sql, sql
+        assert "delivered" not in sql or '"delivered_at" >=' in sql, sql
+
+
+def test_rows_delivered_more_than_a_day_ago_leave_the_delivered_gauge():
+    shop = make_shop(rules=False)
+    _rows(shop, "delivered", 2)
+    SignalEvent.objects.update(delivered_at=timezone.now() - timedelta(hours=25))
+    _rows(shop, "delivered", 1)
+
+    metrics = list(outbox_metrics())
+
+    assert metrics[1].samples[0].value == 1
