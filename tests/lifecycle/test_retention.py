@@ -155,3 +155,12 @@ def test_the_settings_page_shows_the_dry_run_and_saves_the_policy(client, world)
     bad = client.post("/settings/data/", {"resolved_conversations_days": "-3", "conversation_action": "delete"})
     assert bad.status_code == 400
     assert client.post("/settings/data/", {"contact_id": "abc"}).status_code == 400
+
+
+def test_the_members_pages_lead_an_admin_to_the_data_settings(client, world):
+    shop, *_ = world
+    client.force_login(MembershipFactory(organization=shop.organization, role=Role.ADMIN).user)
+
+    page = client.get("/settings/members/").content.decode()
+
+    assert 'href="/settings/data/"' in page
