@@ -172,11 +172,16 @@ def _errors(exc: Exception) -> str:
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 
+def _organization_object(model: type[Any], membership: Any, pk: Any, missing: str) -> Any:
+    """``model`` row ``pk`` of the member's organization; another organization's id answers like a missing one."""
+    try:
+        return model.objects.get(pk=int(pk), organization_id=membership.organization_id)
+    except (model.DoesNotExist, TypeError, ValueError) as exc:
+        raise Http404(missing) from exc
+
+
 def _label(membership: Any, label_id: Any) -> Label:
-    try:  # another organization's label answers like a missing one
-        return Label.objects.get(pk=int(label_id), organization_id=membership.organization_id)
-    except (Label.DoesNotExist, TypeError, ValueError) as exc:
-        raise Http404(_("No such label")) from exc
+    return _organization_object(Label, membership, label_id, _("No such label"))
 
 
 @login_required
@@ -220,10 +225,7 @@ def label_delete(request: HttpRequest, label_id: int) -> HttpResponse:
 
 
 def _canned(membership: Any, canned_id: Any) -> CannedReply:
-    try:
-        return CannedReply.objects.get(pk=int(canned_id), organization_id=membership.organization_id)
-    except (CannedReply.DoesNotExist, TypeError, ValueError) as exc:
-        raise Http404(_("No such canned reply")) from exc
+    return _organization_object(CannedReply, membership, canned_id, _("No such canned reply"))
 
 
 @login_required
