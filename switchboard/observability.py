@@ -294,10 +294,14 @@ register_metrics(queue_depth_metrics)
 # without Redis, the count of this process is the whole truth.
 
 WEBSOCKET_KEY_PREFIX = "switchboard:websockets:"
-WEBSOCKET_KEY_TTL = 3600  # refreshed on every connect, disconnect and message of any socket of the process
+# Republished every WEBSOCKET_REFRESH_SECONDS by a thread of the process (sockets of agents on the list page send
+# nothing for hours), so the key outlives a live process and expires within WEBSOCKET_KEY_TTL of a dead one.
+WEBSOCKET_REFRESH_SECONDS = 60
+WEBSOCKET_KEY_TTL = 3 * WEBSOCKET_REFRESH_SECONDS
 _websocket_lock = threading.Lock()
 _websocket_count = 0
 _websocket_published_at = 0.0
+_websocket_refresher: threading.Thread | None = None
 
 
 def process_name() -> str:
@@ -322,11 +326,31 @@ def websocket_changed(delta: int) -> None:
     global _websocket_count, _websocket_published_at
     now = time.monotonic()
     with _websocket_lock:
-        if delta == 0 and now - _websocket_published_at < 60:
+        if delta == 0 and now - _websocket_published_at < WEBSOCKET_REFRESH_SECONDS:
             return
         _websocket_count = max(0, _websocket_count + delta)
         count, _websocket_published_at = _websocket_count, now
+    _ensure_websocket_refresher()
     _publish_websockets(count)
+
+
+def _ensure_websocket_refresher() -> None:
+    """Start, once per process, the thread that keeps this process's published count from expiring."""
+    global _websocket_refresher
+    if not settings.REDIS_URL:
+        return
+    with _websocket_lock:
+        if _websocket_refresher is not None and _websocket_refresher.is_alive():
+            return
+        _websocket_refresher = threading.Thread(
+            target=_refresh_websocket_gauge, args=(threading.Event(),), name="websocket-gauge", daemon=True
+        )
+        _websocket_refresher.start()
+
+
+def _refresh_websocket_gauge(stop: threading.Event) -> None:
+    while not stop.wait(WEBSOCKET_REFRESH_SECONDS / 2):
+        websocket_changed(0)
 
 
 def open_websockets() -> dict[str, int]:

@@ -174,6 +174,8 @@ else:
 # Celery: with REDIS_URL a real broker; without it tasks run in-process, after the transaction commits.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL) and not env("CELERY_BROKER_URL")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "switchboard.broker:RedisTransport"  # one redis client per channel, see the module
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -303,7 +305,6 @@ HUBSPOT_BURST_LIMIT = int(env("HUBSPOT_BURST_LIMIT", "90"))
 HUBSPOT_BURST_WINDOW_SECONDS = env_float("HUBSPOT_BURST_WINDOW_SECONDS", 10.0)
 HUBSPOT_SEARCH_PER_SECOND = int(env("HUBSPOT_SEARCH_PER_SECOND", "4"))
 CRM_RETRY_BASE_SECONDS = env_float("CRM_RETRY_BASE_SECONDS", 30.0)
-CRM_WEBHOOK_RETRY_BASE_SECONDS = env_float("CRM_WEBHOOK_RETRY_BASE_SECONDS", 30.0)
 
 # App-level provider credentials (a Messaging Partner is one registered app per provider).
 TIKTOK_CLIENT_SECRET = env("TIKTOK_CLIENT_SECRET")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.urls import path
 from prometheus_client.parser import text_string_to_metric_families
@@ -80,3 +84,28 @@ def test_the_system_page_shows_the_gauge(client):
     websocket_changed(-1)  # this process has reported (0 open) as an ASGI process does
     client.force_login(UserFactory(is_staff=True))
     assert "switchboard_websocket_connections" in client.get("/system/").content.decode()
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="embedded: the count lives in this process, nothing expires")
+def test_a_process_with_silent_sockets_keeps_its_published_count(monkeypatch):
+    """Agents on the list page send nothing for hours; the process republishes its count before the key expires."""
+    import redis
+
+    monkeypatch.setattr(observability, "WEBSOCKET_REFRESH_SECONDS", 0.2)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = observability.WEBSOCKET_KEY_PREFIX + process_name()
+    observability.websocket_changed(1)
+    stop = threading.Event()
+    refresher = threading.Thread(target=observability._refresh_websocket_gauge, args=(stop,), daemon=True)
+    try:
+        client.delete(key)  # as if the TTL had run out while every socket stayed silent
+        refresher.start()
+        deadline = time.monotonic() + 10
+        while client.get(key) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert int(client.get(key)) == observability._websocket_count >= 1
+        assert 0 < client.ttl(key) <= observability.WEBSOCKET_KEY_TTL
+    finally:
+        stop.set()
+        refresher.join(timeout=5)
+        observability.websocket_changed(-1)
