@@ -21,8 +21,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +28,7 @@ from django.utils import timezone
 
 from inbox import events
 from inbox.models import InboxEvent
+from switchboard import layers
 
 EVENT_RETENTION = timedelta(hours=6)
 CATCH_UP_LIMIT = 500
@@ -54,9 +53,7 @@ def _channel_id_of(event: events.DomainEvent) -> int | None:
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, message)
+    layers.group_send(group, message)
 
 
 def emit(

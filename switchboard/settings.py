@@ -218,7 +218,7 @@ AUTOMATION_LOOP_MAX_REPLIES = int(env("AUTOMATION_LOOP_MAX_REPLIES", "3"))
 AUTOMATION_LOOP_WINDOW_MINUTES = int(env("AUTOMATION_LOOP_WINDOW_MINUTES", "10"))
 
 CACHES = (
-    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    {"default": {"BACKEND": "switchboard.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )

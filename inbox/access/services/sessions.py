@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from inbox.realtime import user_group
+from switchboard import layers
 
 DB_BACKED_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
 
@@ -44,6 +43,4 @@ def user_tokens_revoke(*, user_id: int) -> int:
 
 def user_websockets_close(*, user_id: int) -> None:
     """Tell the user's open websockets to close (the consumer handles ``access.revoked``). Call after commit."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "access.revoked"})
+    layers.group_send(user_group(user_id), {"type": "access.revoked"})
