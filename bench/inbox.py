@@ -3,8 +3,10 @@
 Seeds an organization with conversations and messages straight in SQL (``generate_series``, chunked, with a
 progress bar), then measures in-process, for each filter, the server time of one list page as the API builds it
 (``selectors.conversation_rows``: every query of the page, Python included) and, next to it, the page's main
-SQL statement run directly through psycopg in the same run (the floor). Also search (selective and common
-terms) and the query count per page, each with PASS/MISS against its target.
+SQL statement run directly through psycopg in the same run (the floor: planned on every run, as Django's
+client-side binding has PostgreSQL do; psycopg would otherwise prepare a statement run five times and hide the
+planning). Also search (selective and common terms) and the query count per page, each with PASS/MISS against
+its target.
 
     .venv/bin/python bench/inbox.py              # measure; seeds 1M conversations / 10M messages first if needed
     .venv/bin/python bench/inbox.py --reseed --conversations 100000 --messages 1000000   # a smaller seed
@@ -14,7 +16,8 @@ The database is kept: later runs only measure (about 2 minutes). A database made
 in place (``upgrade_seed``) and the project's migrations are applied to it before measuring.
 
 Targets (issue 4): list p95 under 20 ms, search p95 under 50 ms for selective terms, constant query count.
-Needs PostgreSQL on loopback; creates (and keeps, for --reuse) its own database ``switchboard_bench_inbox``.
+Needs PostgreSQL on loopback; creates (and keeps, for --reuse) the database ``BENCH_DATABASE_URL`` names
+(``switchboard_bench_inbox`` by default; a smaller seed can go to a database of its own).
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "switchboard_bench_inbox"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchboard_bench_inbox")
+# The database this run seeds, drops and measures: always the one BENCH_DATABASE_URL names (a smaller seed in a
+# database of its own must never drop the shared 1M one).
+DB_NAME = DATABASE_URL.rsplit("/", 1)[-1].split("?", 1)[0]
 CHANNELS = 20
 AGENTS = 40
 LABELS = 12
@@ -409,7 +414,7 @@ def measure(runs: int) -> None:
             p50, p95 = timed(
                 lambda u=user, d=document, c=cursor: selectors.conversation_rows(user=u, document=d, cursor=c), runs
             )
-            r50, r95 = timed(lambda s=main_sql: raw.execute(s).fetchall(), runs)
+            r50, r95 = timed(lambda s=main_sql: raw.execute(s, prepare=False).fetchall(), runs)
             worst_list = max(worst_list, p95)
             query_counts.add(len(captured.captured_queries))
             label_text = suffix or name
@@ -432,7 +437,7 @@ def measure(runs: int) -> None:
             found = fn(conversations=visible, text=term)
         main_sql = max(captured.captured_queries, key=lambda q: len(q["sql"]))["sql"]
         p50, p95 = timed(lambda v=visible, t=term, f=fn: f(conversations=v, text=t), runs)
-        r50, r95 = timed(lambda s=main_sql: raw.execute(s).fetchall(), runs)
+        r50, r95 = timed(lambda s=main_sql: raw.execute(s, prepare=False).fetchall(), runs)
         verdict = "-"
         if "no target" not in name:
             worst_search = max(worst_search, p95)

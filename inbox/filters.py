@@ -264,6 +264,16 @@ def parse_filter(document: Any, path: str = "filter", depth: int = 0) -> dict[st
 # --- compilation --------------------------------------------------------------------------------------------
 
 
+def days_before(now: datetime, days: int) -> datetime:
+    """``within_days``' bound (shared with ``ShapeWalk``, which must compute the very same parameter)."""
+    return now - timedelta(days=days)
+
+
+def minutes_before(now: datetime, minutes: int) -> datetime:
+    """``waiting_minutes``' bound (shared with ``ShapeWalk``)."""
+    return now - timedelta(minutes=minutes)
+
+
 def _label_exists(ids: list[int]) -> Exists:
     return Exists(ConversationLabel.objects.filter(conversation_id=OuterRef("pk"), label_id__in=ids))
 
@@ -312,7 +322,7 @@ def _range_q(name: str, value: dict[str, Any], ctx: FilterContext) -> Q:
     if "before" in value:
         q &= Q(**{f"{name}__lt": value["before"]})
     if "within_days" in value:
-        q &= Q(**{f"{name}__gte": ctx.now - timedelta(days=value["within_days"])})
+        q &= Q(**{f"{name}__gte": days_before(ctx.now, value["within_days"])})
     return q
 
 
@@ -352,7 +362,7 @@ def _condition_q(key: str, value: Any, ctx: FilterContext) -> Q:
         return Q(
             outbound_since_inbound=0,
             last_inbound_at__isnull=False,
-            last_inbound_at__lte=ctx.now - timedelta(minutes=value),
+            last_inbound_at__lte=minutes_before(ctx.now, value),
         )
     if key == "unread":
         return _unread_q(value, ctx)
@@ -400,6 +410,11 @@ def filter_context(user: Any, *, now: datetime | None = None, membership: Any = 
     )
 
 
+def compile_parsed(document: dict[str, Any], *, context: FilterContext) -> Q:
+    """``compile_filter`` for a document ``parse_filter`` already cleaned (not validated again)."""
+    return _compile(document, context)
+
+
 def compile_filter(document: Any, *, context: FilterContext) -> Q:
     """THE compiler: validate ``document`` (dict or JSON text) and return a ``Q`` over ``Conversation``.
 
@@ -413,3 +428,110 @@ def apply_filter(conversations: QuerySet[Conversation], document: Any, *, contex
     """``conversations`` narrowed by ``document``; ``distinct`` is never needed (every join is an EXISTS)."""
     q = compile_filter(document, context=context)
     return conversations.filter(q) if q else conversations
+
+
+# --- shapes: what the compiled SQL depends on, apart from parameter values -----------------------------------
+
+
+class Uncacheable(Exception):
+    """The document holds a condition whose values may shape its SQL in ways ``ShapeWalk`` cannot see."""
+
+
+SHAPE_MAX_VALUES = 1000
+_INT4_END, _INT8_END = 2**31, 2**63
+
+
+class ShapeWalk:
+    """Walks cleaned filter documents (and other inputs of one query) as ``_compile`` reads them.
+
+    Collects ``tokens``, the *shape* (conditions, their order and nesting, list lengths, the literal choices
+    such as ``"me"`` or ``true`` that change the SQL), and ``values``: every parameter the compiled SQL can take
+    from the inputs, in walk order, as the SQL receives it (``within_days`` as the moment it stands for). With a
+    ``stand_in(kind, value)`` the walk also returns the inputs with each value replaced by its stand-in, which is
+    how ``inbox.sql_templates`` finds where each value lands in Django's parameters.
+
+    Only the built-in conditions are known here: ``text`` and registered conditions raise ``Uncacheable``. A new
+    built-in condition must be added to ``document`` below, or it raises ``Uncacheable`` too (never a wrong shape).
+    """
+
+    def __init__(self, *, now: datetime, stand_in: Callable[[str, Any], Any] | None = None) -> None:
+        self.now = now
+        self.stand_in = stand_in
+        self.tokens: list[Any] = []
+        self.values: list[Any] = []
+        self.uses_my_teams = False
+
+    def literal(self, token: Any) -> None:
+        """A part of the shape that is not a parameter (compared as is)."""
+        self.tokens.append(("literal", token))
+
+    def leaf(self, kind: str, value: Any) -> Any:
+        """One parameter: ``kind`` is ``id``, ``text``, ``moment``, ``days`` or ``minutes``. Returns its stand-in."""
+        if len(self.values) >= SHAPE_MAX_VALUES:
+            raise Uncacheable("too many values")
+        if kind == "id":
+            # Django turns an integer outside a column's range into "no match" instead of a parameter: the range
+            # class of each id is part of the shape (int4 columns such as user ids, bigint ones).
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT8_END:
+                raise Uncacheable("id out of range")
+            kind = "id" if value < _INT4_END else "bigid"
+        if self.stand_in is not None:
+            value = self.stand_in(kind, value)
+        final = value
+        if kind == "days":
+            final = days_before(self.now, value)
+        elif kind == "minutes":
+            final = minutes_before(self.now, value)
+        self.tokens.append(kind)
+        self.values.append(final)
+        return value
+
+    def leaves(self, kind: str, values: list[Any]) -> list[Any]:
+        self.tokens.append(("list", len(values)))
+        return [self.leaf(kind, value) for value in values]
+
+    def document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """A cleaned document (``parse_filter``'s output): its shape and values; returns it with stand-ins."""
+        walked: dict[str, Any] = {}
+        self.tokens.append("{")
+        for key, value in document.items():
+            self.tokens.append(("key", key))
+            if key in ("and", "or"):
+                self.tokens.append(("list", len(value)))
+                walked[key] = [self.document(part) for part in value]
+            elif key == "not":
+                walked[key] = self.document(value)
+            elif key in ("status", "priority", "channel_kind"):
+                walked[key] = self.leaves("text", value)
+            elif key == "channel":
+                walked[key] = self.leaves("id", value)
+            elif key == "labels":
+                walked[key] = {}
+                for part, ids in value.items():
+                    self.tokens.append(("key", part))
+                    walked[key][part] = self.leaves("id", ids)
+            elif key in ("assignee", "team"):
+                if isinstance(value, str):  # "me", "nobody", "someone", "mine": each its own SQL
+                    self.literal(value)
+                    self.uses_my_teams |= key == "team" and value == "mine"
+                    walked[key] = value
+                else:
+                    walked[key] = self.leaf("id", value)
+            elif key in ("campaign_id", "tracking_id"):
+                walked[key] = self.leaf("text", value) if isinstance(value, str) else value
+                if isinstance(value, bool):
+                    self.literal(value)
+            elif key in ("created", "last_activity"):
+                walked[key] = {}
+                for part, item in value.items():
+                    self.tokens.append(("key", part))
+                    walked[key][part] = self.leaf("days" if part == "within_days" else "moment", item)
+            elif key == "waiting_minutes":
+                walked[key] = self.leaf("minutes", value)
+            elif key == "unread":
+                self.literal(value)
+                walked[key] = value
+            else:
+                raise Uncacheable(key)
+        self.tokens.append("}")
+        return walked
