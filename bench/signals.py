@@ -4,7 +4,9 @@ Run: ``.venv/bin/python bench/signals.py [--events N] [--batch-size N] [--skip-m
 On PostgreSQL: ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/signals.py``
 
 Delivery: N pending ``SignalEvent`` rows are delivered by ``signals.services.delivery.signals_deliver_pending``
-(claim, build, post, record, in batches of ``--batch-size``) to ``tests.fakes.tiktok.FakeTikTokAPI`` served by a
+(claim, build, post, record, in batches of ``--batch-size``), the function the ``signals.deliver_pending`` task
+runs, in its production configuration: ``SIGNALS_DELIVERY_CONCURRENCY`` claimer threads on one account (default
+4; ``--claimers`` overrides it for a comparison), to ``tests.fakes.tiktok.FakeTikTokAPI`` served by a
 child process on loopback (TikTok does not share our interpreter lock; the fake validates and records every
 event, and the bench checks it accepted exactly N). The baseline, in the same run and to the same server, is the
 floor of raw HTTP posts: ``httpx`` posting one pre-built event per request, no database. The database is
@@ -118,7 +120,7 @@ class _FakeProcess:
             self._process.kill()
 
 
-def _deliver(events: int, batch_size: int) -> tuple[float, int, int]:
+def _deliver(events: int, batch_size: int, claimers: int | None = None) -> tuple[float, int, int]:
     from django.conf import settings
     from django.utils import timezone
 
@@ -148,7 +150,7 @@ def _deliver(events: int, batch_size: int) -> tuple[float, int, int]:
         settings.SIGNALS_BATCH_SIZE = batch_size
         with EventsAPIClient(fake.base_url, retry=RetryPolicy(attempts=1)) as client:
             started = time.perf_counter()
-            run = delivery.signals_deliver_pending(client=client, time_budget=3600)
+            run = delivery.signals_deliver_pending(client=client, time_budget=3600, concurrency=claimers)
             elapsed = time.perf_counter() - started
         assert run.delivered == events, run
         assert fake.accepted_events() == events
@@ -172,14 +174,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--claimers", type=int, default=None, help="default: SIGNALS_DELIVERY_CONCURRENCY")
     parser.add_argument("--skip-matching", action="store_true")
     args = parser.parse_args()
 
     database = _setup_django()
     print(f"Signal delivery, outbox -> fake TikTok Events API on loopback ({database})")
-    rate, batches, floor = _deliver(args.events, args.batch_size)
-    print(f"  delivered      {args.events:>8,} events in {batches:,} requests of {args.batch_size}: "
-          f"{rate:>10,.0f} events/s")  # fmt: skip
+    from signals.services.delivery import delivery_concurrency
+
+    claimers = args.claimers or delivery_concurrency()
+    rate, batches, floor = _deliver(args.events, args.batch_size, claimers)
+    print(f"  delivered      {args.events:>8,} events in {batches:,} requests of {args.batch_size} "
+          f"({claimers} claimers): {rate:>10,.0f} events/s")  # fmt: skip
     print(f"  floor (1 event per raw HTTP post, no database):        {floor:>10,.0f} events/s")
     print(f"  ratio delivered / floor: {rate / floor:.1f}x")
     print(f"  {'PASS' if rate >= TARGET_EVENTS_PER_SECOND else 'MISS'}: delivered {rate:,.0f} events/s, "

@@ -29,7 +29,7 @@ CONTENT_TYPES = frozenset({"product", "product_group", "conversation", "reservat
 class EventRow(Protocol):
     event_name: str
     event_id: str
-    event_time: datetime
+    event_time: datetime | int  # an aware datetime, or already whole unix seconds
     ttclid: str
     flags: Sequence[str]
     properties: Mapping[str, Any]
@@ -76,9 +76,10 @@ def build_track_body(
             user["external_id"] = external_id
         if row.ttclid:
             user["ttclid"] = row.ttclid
+        at = row.event_time
         item: dict[str, Any] = {
             "event": row.event_name,
-            "event_time": int(row.event_time.timestamp()),
+            "event_time": at if isinstance(at, int) else int(at.timestamp()),
             "event_id": row.event_id,
             "user": user,
         }

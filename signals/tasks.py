@@ -16,7 +16,8 @@ MAX_COUNTDOWN_SECONDS = 600.0
 
 @shared_task(name="signals.deliver_pending", ignore_result=True)
 def deliver_pending() -> dict[str, int]:
-    """Send every due outbox row, in batches per advertiser account, within a time budget.
+    """Send every due outbox row, in batches per advertiser account, within a time budget, with
+    ``SIGNALS_DELIVERY_CONCURRENCY`` claimers at once (see ``signals.services.delivery``).
 
     When rows are still due at the end (budget spent) it enqueues itself again at once; when a transient failure
     left rows waiting for a backoff, it schedules one run for when the earliest becomes due.

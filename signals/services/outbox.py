@@ -236,8 +236,13 @@ def conversation_labels_applied(*, organization_id: int, conversation_id: int, l
     written = 0
     for name in names:
         matching = [rule for rule in rules if rule.flag in ("", name)]
-        written += _write(organization_id=organization_id, conversation=conversation, trigger=Trigger.LABEL_APPLIED,
-                          key=f"label:{name}", rules=matching)
+        written += _write(
+            organization_id=organization_id,
+            conversation=conversation,
+            trigger=Trigger.LABEL_APPLIED,
+            key=f"label:{name}",
+            rules=matching,
+        )
     return written
 
 
