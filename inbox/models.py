@@ -317,6 +317,9 @@ class Note(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     body = models.TextField()
+    # ``{"automation": {"rule_id", "rule_name", "version"}}`` when a rule wrote the note (it then has no author),
+    # as on automated messages, so the thread can name the rule.
+    metadata = models.JSONField(default=dict, blank=True)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in_notes")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -66,8 +66,10 @@ class RuleSet:
             if r.keywords or r.negative_keywords
         )
         # Rules that need no keyword hit, per event: the only ones scanned besides the matcher's hits.
-        self._keyless: dict[str, list[int]] = {
-            event: [i for i, r in enumerate(self.rules) if r.trigger in triggers and i not in self.matcher.keyed]
+        self._keyless: dict[str, frozenset[int]] = {
+            event: frozenset(
+                i for i, r in enumerate(self.rules) if r.trigger in triggers and i not in self.matcher.keyed
+            )
             for event, triggers in EVENT_TRIGGERS.items()
         }
 
@@ -98,7 +100,8 @@ class RuleSet:
         """
         triggers = EVENT_TRIGGERS[event]
         hits, negated = self.matcher.find(text) if find else self.matcher.match(text)
-        candidates = sorted(set(self._keyless[event]) | {i for i in hits if self.rules[i].trigger in triggers})
+        rules = self.rules
+        candidates = sorted(self._keyless[event].union([i for i in hits if rules[i].trigger in triggers]))
         if explain:
             candidates = sorted(set(candidates) | {i for i in negated if self.rules[i].trigger in triggers})
         decisions: list[Decision] = []
@@ -107,16 +110,17 @@ class RuleSet:
             rule = self.rules[i]
             if not rule.enabled and not include_disabled:
                 continue
+            reason = self._why_not(rule, i, negated, ctx, labels_added) or ""
+            if not reason and stopped_by is not None:
+                reason = f"stopped: “{stopped_by.name}” fired first"
+            if not reason and allowed is not None:
+                reason = allowed(rule) or ""
+            if reason and not explain:
+                continue  # nobody sees this decision: build none
             hit = hits.get(i)
             matched = list(hit.keywords if find else hit) if hit else []
             spans = list(hit.spans) if find and hit else []
-            decision = Decision(rule, False, matched, spans)
-            decision.reason = self._why_not(rule, i, negated, ctx, labels_added) or ""
-            if not decision.reason and stopped_by is not None:
-                decision.reason = f"stopped: “{stopped_by.name}” fired first"
-            if not decision.reason and allowed is not None:
-                decision.reason = allowed(rule) or ""
-            decision.fires = not decision.reason
+            decision = Decision(rule, not reason, matched, spans, reason)
             if decision.fires:
                 decisions.append(decision)
                 if rule.stop_after_match:

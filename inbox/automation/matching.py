@@ -108,25 +108,29 @@ def validate_pattern(pattern: str) -> regex.Pattern[str]:
     return compiled
 
 
-def _entry_ok(mode: int, start: int, end: int, cut_left: bool, cut_right: bool, first: int, last: int) -> bool:
-    if mode == _CONTAINS:
-        return True
-    if mode == _WORD:
-        return not cut_left and not cut_right
-    if mode == _STARTS:
-        return start <= first and not cut_right
-    return start <= first and end >= last  # exact
+class _WordChars(dict[str, bool]):
+    """:func:`signals.text.is_word_char` as a dict filled on demand (a lookup is cheaper than a call)."""
+
+    def __missing__(self, ch: str) -> bool:
+        word = is_word_char(ch)
+        if len(self) < 50_000:
+            self[ch] = word
+        return word
+
+
+_WORD_CHARS = _WordChars()
 
 
 def _word_bounds(t: str) -> tuple[int, int]:
     """Index of the first and last word character of ``t`` (``(len, -1)`` when there is none)."""
+    word = _WORD_CHARS
     first, last = len(t), -1
     for i, ch in enumerate(t):
-        if is_word_char(ch):
+        if word[ch]:
             first = i
             break
     for i in range(len(t) - 1, first - 1, -1):
-        if is_word_char(t[i]):
+        if word[t[i]]:
             last = i
             break
     return first, last
@@ -219,11 +223,15 @@ class RuleMatcher:
                         for key, keyword in words:
                             add((key, keyword, start, end))
                 for key, mode, negative, keyword in others:
-                    if mode in (_STARTS, _EXACT) and bounds is None:
-                        bounds = _word_bounds(t)
-                    first, last = bounds or (0, 0)
-                    if not _entry_ok(mode, start, end, cut_left, cut_right, first, last):
-                        continue
+                    # Checked inline: this runs for every occurrence of a starts / exact / negative keyword.
+                    if mode == _WORD:
+                        if cut_left or cut_right:
+                            continue
+                    elif mode != _CONTAINS:
+                        if bounds is None:
+                            bounds = _word_bounds(t)
+                        if start > bounds[0] or (cut_right if mode == _STARTS else end < bounds[1]):
+                            continue
                     if negative:
                         negated.add(key)
                     elif offsets is None:

@@ -57,6 +57,14 @@ def acting_user(user: Any) -> Any:
     return None if isinstance(user, AutomationActor) else user
 
 
+def automation_metadata(user: Any) -> dict[str, Any]:
+    """What a row written by automation keeps of the rule (``{"automation": {...}}``, as automated messages keep
+    in ``Message.metadata``); empty for members."""
+    if not isinstance(user, AutomationActor):
+        return {}
+    return {"automation": {"rule_id": user.rule_id, "rule_name": user.rule_name, "version": user.version}}
+
+
 def actor_payload(user: Any) -> dict[str, Any] | None:
     """The ``actor`` of a published event when it is not a member (``None`` for members: unchanged payloads)."""
     return user.as_dict() if isinstance(user, AutomationActor) else None

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from inbox import events, permissions, realtime
 from inbox.models import Conversation, Membership, Note, Notification
 from inbox.selectors import note_as_dict
-from inbox.services.actors import acting_user, actor_payload, check_can_act
+from inbox.services.actors import acting_user, actor_payload, automation_metadata, check_can_act
 
 # "@ana" or "@ana.putri": usernames as Django allows them (letters, digits, @.+-_), ending on a word character.
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
@@ -92,7 +92,9 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
         )
     mentioned = [u for u in candidates if u.pk != user.pk and permissions.can_view_conversation(u, conversation)]
     with transaction.atomic():
-        note = Note.objects.create(conversation=conversation, author=acting_user(user), body=body)
+        note = Note.objects.create(
+            conversation=conversation, author=acting_user(user), body=body, metadata=automation_metadata(user)
+        )
         note.mentions.set(mentioned)
         for person in mentioned:
             notification_create(
@@ -105,6 +107,8 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
         payload = note_as_dict(note)
         payload["channel_id"] = conversation.channel_id
         by = actor_payload(user)
+        if by and not payload.get("author_name"):
+            payload["author_name"] = by["name"]  # browsers label the live note as the thread does: the rule
         extra = {"actor": by} if by else {}
         events.publish("note.created", organization_id=conversation.organization_id, note=payload, **extra)
     return note

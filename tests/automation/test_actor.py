@@ -3,6 +3,8 @@ are unchanged."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -89,3 +91,38 @@ def test_the_automation_actor_acts_only_in_its_own_organization_and_humans_are_s
     with pytest.raises(PermissionDenied):
         label_apply(user=UserFactory(), conversation=conversation, label=label)  # not a member
     assert not ConversationLabel.objects.exists()
+
+
+def test_the_thread_names_the_rule_that_wrote_a_note(client):
+    """Issue 6: a note written by a rule is labelled with the rule and version, as the event log and audit log
+    name it, instead of "Someone"; a member's note still shows its author."""
+    shop = make_shop()
+    agent = MembershipFactory(organization=shop.organization, role="agent").user
+    Membership.objects.filter(user=agent).first().channels.add(shop.channel)
+    _actions_rule(shop, agent)
+    conversation = make_conversation(shop.channel)
+    message_evaluate(message_id=MessageFactory(conversation=conversation, body="wholesale price?").pk)
+    note = Note.objects.get(conversation=conversation)
+    assert note.metadata["automation"]["rule_name"] == "VIP buyers"
+    Note.objects.create(conversation=conversation, author=agent, body="Called them back")
+
+    client.force_login(agent)
+    page = client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+
+    automated = re.search(rf'data-note-id="{note.pk}">.*?<div class="meta">(.*?)·', page, re.S)
+    assert automated, page
+    assert "Automation: VIP buyers v1" in automated.group(1)
+    assert "Someone" not in automated.group(1)
+    assert f"{agent.get_username()} ·" in page
+
+
+def test_the_live_note_event_names_the_rule():
+    shop = make_shop()
+    agent = MembershipFactory(organization=shop.organization, role="agent").user
+    Membership.objects.filter(user=agent).first().channels.add(shop.channel)
+    _actions_rule(shop, agent)
+    conversation = make_conversation(shop.channel)
+    message_evaluate(message_id=MessageFactory(conversation=conversation, body="wholesale").pk)
+
+    [event] = InboxEvent.objects.filter(organization=shop.organization, name="note.created")
+    assert event.payload["note"]["author_name"] == "Automation: VIP buyers v1"

@@ -155,3 +155,68 @@ def test_whole_word_mode_agrees_with_the_signals_matcher(keywords, text):
     ours = RuleMatcher([KeywordSpec(i, "word", (k,)) for i, k in enumerate(keywords)]).match(text)[0]
     theirs = KeywordMatcher([(k, str(i)) for i, k in enumerate(keywords)]).matches(text)
     assert {str(i) for i in ours} == set(theirs)
+
+
+def _naive_hits(specs: list[KeywordSpec], text: str) -> tuple[dict, set]:
+    """The modes spelled out occurrence by occurrence (``str.find``), as the reference for the automaton."""
+    t = normalize(text)
+
+    def blocking(ch: str) -> bool:
+        return is_word_char(ch) and not is_spaceless_script(ch)
+
+    word_positions = [i for i, ch in enumerate(t) if is_word_char(ch)]
+    first, last = (word_positions[0], word_positions[-1]) if word_positions else (len(t), -1)
+
+    def occurs(keyword: str, mode: str) -> bool:
+        k = normalize(keyword)
+        at = t.find(k) if k else -1
+        while at >= 0:
+            end = at + len(k) - 1
+            cut_left = blocking(k[0]) and at > 0 and blocking(t[at - 1])
+            cut_right = blocking(k[-1]) and end < len(t) - 1 and blocking(t[end + 1])
+            if (
+                mode == "contains"
+                or (mode == "word" and not cut_left and not cut_right)
+                or (mode == "starts" and at <= first and not cut_right)
+                or (mode == "exact" and at <= first and end >= last)
+            ):
+                return True
+            at = t.find(k, at + 1)
+        return False
+
+    hits: dict = {}
+    negated = set()
+    for spec in specs:
+        negative_mode = "contains" if spec.mode == "contains" else "word"
+        if any(occurs(k, negative_mode) for k in spec.negative):
+            negated.add(spec.key)
+            continue
+        matched = [k for k in spec.keywords if occurs(k, spec.mode)]
+        if matched:
+            hits[spec.key] = matched
+    return hits, negated
+
+
+MODE_WORDS = ["pay", "payment", "price", "ราคา", "価格", "a b", "#promo", "50%", "ok", "ment", "ย"]
+MODE_TEXT = "abcdemnopty  .,!?#%5\nÁáđราคาย価格🙂"
+
+
+@given(
+    rules=st.lists(
+        st.tuples(
+            st.sampled_from(["word", "contains", "starts", "exact"]),
+            st.lists(st.one_of(st.sampled_from(MODE_WORDS), st.text(MODE_TEXT, min_size=1, max_size=4)), max_size=3),
+            st.lists(st.sampled_from(MODE_WORDS), max_size=1),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    text=st.lists(st.one_of(st.sampled_from(MODE_WORDS), st.text(MODE_TEXT, max_size=6)), max_size=8).map("".join),
+)
+@settings(max_examples=400, deadline=None)
+def test_every_mode_agrees_with_a_naive_scan(rules, text):
+    specs = [KeywordSpec(i, mode, tuple(kws), tuple(neg)) for i, (mode, kws, neg) in enumerate(rules)]
+    hits, negated = RuleMatcher(specs).match(text)
+    expected_hits, expected_negated = _naive_hits(specs, text)
+    assert negated == expected_negated
+    assert {key: set(words) for key, words in hits.items()} == {key: set(words) for key, words in expected_hits.items()}

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from signals.text import (
     _normalize_reference,
+    _normalize_word,
     is_spaceless_script,
     is_word_char,
     normalize,
@@ -117,3 +118,40 @@ def test_offsets_examples() -> None:
     normalized, starts, ends = normalize_with_offsets("ca\u0301fe\u0301!")
     assert normalized == "cafe!"
     assert (starts[1], ends[1]) == (1, 3)  # "a" comes from "a" + combining acute
+
+
+# --- the word-by-word path of normalize (word cache) and the run-by-run fold ------------------------------------
+
+WHITESPACE = [chr(cp) for cp in range(0x110000) if chr(cp).isspace()]
+# Characters that interact with their neighbours under normalization, to put next to every kind of whitespace.
+NEIGHBOURS = ["a", "\u0301", "\u0308", "\u00a8", "\u1100", "\u1161", "\u11a8", "\u3099", "ｶ", "ﾞ", "\u200b",
+              "\u00ad", "ß", "İ", "\u0e33", "\u0e48", "🙂", "\ufe0f", "\u200d", "\u00a0"]  # fmt: skip
+words = st.text(alphabet=ALPHABET.replace(" ", "").replace("\t", "").replace("\n", ""), max_size=8)
+spaced_texts = st.lists(
+    st.tuples(words, st.sampled_from(WHITESPACE), st.integers(min_value=1, max_value=3)), max_size=8
+).map(lambda parts: "".join(w + s * n for w, s, n in parts))
+
+
+def test_normalization_never_reaches_across_whitespace() -> None:
+    """Why normalize may work word by word: for every whitespace character and every neighbour that composes,
+    reorders or disappears, the whole text and the words on their own agree with the definition."""
+    for space in WHITESPACE:
+        for before in NEIGHBOURS:
+            for after in NEIGHBOURS:
+                text = before + space + after
+                assert normalize(text) == _normalize_reference(text), (hex(ord(space)), before, after)
+
+
+@settings(max_examples=500)
+@given(spaced_texts)
+def test_word_cache_path_equals_the_definition(text: str) -> None:
+    expected = _normalize_reference(text)
+    assert normalize(text) == expected
+    assert normalize(text) == expected  # the second time every short word comes from the cache
+
+
+@settings(max_examples=300)
+@given(texts)
+def test_run_by_run_fold_equals_the_definition(text: str) -> None:
+    # _normalize_word folds only the runs of characters that change; the whole text must come out the same.
+    assert _normalize_word(text) == _normalize_reference(text)
