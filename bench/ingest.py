@@ -138,7 +138,12 @@ def gunicorn(port: int) -> list[str]:
 
 
 def granian(port: int) -> list[str]:
-    """The same process model on granian (Rust HTTP server, WSGI interface): 2 workers x 4 blocking threads."""
+    """The same process model on granian (Rust HTTP server, WSGI interface): 2 workers x 4 blocking threads.
+
+    Not a project dependency yet (the Procfile serves with gunicorn): ``.venv/bin/pip install granian`` first.
+    """
+    if not (BIN / "granian").exists():
+        raise SystemExit("--server granian: run `.venv/bin/pip install granian==2.8.7` first")
     return [
         str(BIN / "granian"),
         "--interface",
