@@ -173,6 +173,8 @@ class RuleMatcher:
             # entries (nothing), and the rest (starts / exact / negative: positions and word bounds).
             words = tuple((k, kw) for k, mode, neg, kw in entries if mode == _WORD and not neg)
             always = tuple((k, kw) for k, mode, neg, kw in entries if mode == _CONTAINS and not neg)
+            if not check_left and not check_right:
+                always, words = always + words, ()  # no edge can be cut: every occurrence counts
             others = tuple(e for e in entries if e[2] or e[1] in (_STARTS, _EXACT))
             self._automaton.add_word(norm, (len(norm), check_left, check_right, words, always, others))
         self._empty = not table
@@ -185,45 +187,72 @@ class RuleMatcher:
     def match(self, text: str) -> tuple[dict[Any, list[str]], set[Any]]:
         """``(hits, negated)``: rules whose keywords match ``text`` -> the keywords (as typed), and the rules one of
         whose negative keywords occurs (those are left out of ``hits``)."""
-        return self._scan(normalize(text), None)
+        t = normalize(text)
+        found: list[tuple[Any, str]] = []
+        negated: set[Any] = set()
+        if not self._empty and t:
+            # The hot path (every inbound message): one automaton pass, at most two dict lookups per raw
+            # occurrence for its boundaries; find() is the same walk with offsets.
+            extend = found.extend
+            add = found.append
+            blocks = _BLOCKS
+            last_index = len(t) - 1
+            bounds: tuple[int, int] | None = None
+            for end, (length, check_left, check_right, words, always, others) in self._automaton.iter(t):
+                if always:
+                    extend(always)
+                if words and not (
+                    (check_left and end >= length and blocks[t[end - length]])
+                    or (check_right and end < last_index and blocks[t[end + 1]])
+                ):
+                    extend(words)
+                if others:
+                    start = end - length + 1
+                    cut_right = check_right and end < last_index and blocks[t[end + 1]]
+                    for key, mode, negative, keyword in others:
+                        if mode == _WORD:
+                            if cut_right or (check_left and start > 0 and blocks[t[start - 1]]):
+                                continue
+                        elif mode != _CONTAINS:
+                            if bounds is None:
+                                bounds = _word_bounds(t)
+                            if start > bounds[0] or (cut_right if mode == _STARTS else end < bounds[1]):
+                                continue
+                        if negative:
+                            negated.add(key)
+                        else:
+                            add((key, keyword))
+        hits: dict[Any, list[str]] = {}
+        for key, keyword in found:
+            words_of = hits.get(key)
+            if words_of is None:
+                hits[key] = [keyword]
+            elif keyword not in words_of:
+                words_of.append(keyword)
+        if self._regexes and t:
+            for key, found_match in self._regex_matches(t):
+                hits.setdefault(key, []).append(found_match.group(0))
+        for key in negated:
+            hits.pop(key, None)
+        return hits, negated
 
     def find(self, text: str) -> tuple[dict[Any, Hit], set[Any]]:
         """Like :meth:`match`, with the ``[start, end)`` spans of the matches in the original ``text``."""
         t, starts, ends = normalize_with_offsets(text)
-        return self._scan(t, (starts, ends))
-
-    def _scan(self, t: str, offsets: tuple[list[int], list[int]] | None) -> tuple[dict[Any, Any], set[Any]]:
-        found: list[tuple[Any, str, int, int]] | list[tuple[Any, str]] = []
+        found: list[tuple[Any, str, int, int]] = []
         negated: set[Any] = set()
         if not self._empty and t:
             last_index = len(t) - 1
             bounds: tuple[int, int] | None = None
             blocks = _BLOCKS
-            add = found.append
-            extend = found.extend
-            # The hot loop: one automaton pass; per raw occurrence at most two dict lookups for boundaries.
             for end, (length, check_left, check_right, words, always, others) in self._automaton.iter(t):
                 start = end - length + 1
-                if offsets is None:
-                    if always:
-                        extend(always)
-                    if words and not (
-                        (check_left and start > 0 and blocks[t[start - 1]])
-                        or (check_right and end < last_index and blocks[t[end + 1]])
-                    ):
-                        extend(words)
-                    if not others:
-                        continue
                 cut_left = check_left and start > 0 and blocks[t[start - 1]]
                 cut_right = check_right and end < last_index and blocks[t[end + 1]]
-                if offsets is not None:
-                    for key, keyword in always:
-                        add((key, keyword, start, end))
-                    if not cut_left and not cut_right:
-                        for key, keyword in words:
-                            add((key, keyword, start, end))
+                found.extend((key, keyword, start, end) for key, keyword in always)
+                if not cut_left and not cut_right:
+                    found.extend((key, keyword, start, end) for key, keyword in words)
                 for key, mode, negative, keyword in others:
-                    # Checked inline: this runs for every occurrence of a starts / exact / negative keyword.
                     if mode == _WORD:
                         if cut_left or cut_right:
                             continue
@@ -234,41 +263,34 @@ class RuleMatcher:
                             continue
                     if negative:
                         negated.add(key)
-                    elif offsets is None:
-                        add((key, keyword))
                     else:
-                        add((key, keyword, start, end))
-        hits: dict[Any, Any] = {}
-        if offsets is None:
-            for key, keyword in found:
-                words_of = hits.get(key)
-                if words_of is None:
-                    hits[key] = [keyword]
-                elif keyword not in words_of:
-                    words_of.append(keyword)
-        else:
-            for key, keyword, start, end in found:
-                hit = hits.setdefault(key, Hit())
-                hit.keywords.append(keyword)
-                hit.spans.append((offsets[0][start], offsets[1][end]))
+                        found.append((key, keyword, start, end))
+        hits: dict[Any, Hit] = {}
+        for key, keyword, start, end in found:
+            hit = hits.setdefault(key, Hit())
+            hit.keywords.append(keyword)
+            hit.spans.append((starts[start], ends[end]))
         if self._regexes and t:
-            capped = t[:REGEX_MAX_TEXT]
-            for key, compiled, _pattern in self._regexes:
-                try:
-                    found_match = compiled.search(capped, timeout=REGEX_TIMEOUT)
-                except TimeoutError:
-                    found_match = None
-                if found_match is None or found_match.end() == found_match.start():
-                    continue
-                if offsets is None:
-                    hits.setdefault(key, []).append(found_match.group(0))
-                else:
-                    hit = hits.setdefault(key, Hit())
-                    hit.keywords.append(found_match.group(0))
-                    hit.spans.append((offsets[0][found_match.start()], offsets[1][found_match.end() - 1]))
+            for key, found_match in self._regex_matches(t):
+                hit = hits.setdefault(key, Hit())
+                hit.keywords.append(found_match.group(0))
+                hit.spans.append((starts[found_match.start()], ends[found_match.end() - 1]))
         for key in negated:
             hits.pop(key, None)
         return hits, negated
+
+    def _regex_matches(self, t: str) -> list[tuple[Any, regex.Match[str]]]:
+        """The rules' patterns that match the normalized text (a timeout or an empty match counts as none)."""
+        capped = t[:REGEX_MAX_TEXT]
+        out: list[tuple[Any, regex.Match[str]]] = []
+        for key, compiled, _pattern in self._regexes:
+            try:
+                found_match = compiled.search(capped, timeout=REGEX_TIMEOUT)
+            except TimeoutError:
+                found_match = None
+            if found_match is not None and found_match.end() > found_match.start():
+                out.append((key, found_match))
+        return out
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
