@@ -61,6 +61,18 @@ def _user_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
+def automation_label(rule_name: str, version: int) -> str:
+    """How the inbox names a rule that acted (thread, API, live events, audit log): "Automation: <rule> v<n>"."""
+    return gettext("Automation: %(rule)s v%(version)s") % {"rule": rule_name, "version": version}
+
+
+def _note_author_name(note: Note) -> str:
+    automation = (note.metadata or {}).get("automation")
+    if note.author_id is None and automation:
+        return automation_label(automation.get("rule_name", ""), automation.get("version", 0))
+    return _user_name(note.author)
+
+
 def conversation_as_dict(conversation: Conversation) -> dict[str, Any]:
     """What browsers and subscribers see of a conversation.
 
@@ -608,7 +620,7 @@ def note_as_dict(note: Note) -> dict[str, Any]:
         "id": note.pk,
         "conversation_id": note.conversation_id,
         "author_id": note.author_id,
-        "author_name": _user_name(note.author),
+        "author_name": _note_author_name(note),
         "body": note.body,
         "mentions": [user.get_username() for user in note.mentions.all()],
         "created_at": note.created_at,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from inbox import permissions
 from inbox.models import Conversation
+from inbox.selectors import automation_label
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class AutomationActor:
 
     @property
     def name(self) -> str:
-        return gettext("Automation: %(rule)s v%(version)s") % {"rule": self.rule_name, "version": self.version}
+        return automation_label(self.rule_name, self.version)
 
     def get_username(self) -> str:
         return self.name

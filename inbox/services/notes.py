@@ -107,8 +107,6 @@ def note_add(*, user: Any, conversation: Conversation, body: str) -> Note:
         payload = note_as_dict(note)
         payload["channel_id"] = conversation.channel_id
         by = actor_payload(user)
-        if by and not payload.get("author_name"):
-            payload["author_name"] = by["name"]  # browsers label the live note as the thread does: the rule
         extra = {"actor": by} if by else {}
         events.publish("note.created", organization_id=conversation.organization_id, note=payload, **extra)
     return note

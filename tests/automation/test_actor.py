@@ -33,11 +33,17 @@ def _actions_rule(shop, agent):
     )
 
 
-def test_labels_assignment_and_notes_show_the_automation_as_actor():
+def _shop_with_rule():
+    """A shop whose "VIP buyers" rule labels, assigns and writes a note, and an agent of its channel."""
     shop = make_shop()
     agent = MembershipFactory(organization=shop.organization, role="agent").user
     Membership.objects.filter(user=agent).first().channels.add(shop.channel)
     _actions_rule(shop, agent)
+    return shop, agent
+
+
+def test_labels_assignment_and_notes_show_the_automation_as_actor():
+    shop, agent = _shop_with_rule()
     conversation = make_conversation(shop.channel)
     message = MessageFactory(conversation=conversation, body="wholesale price?")
 
@@ -66,10 +72,7 @@ def test_labels_assignment_and_notes_show_the_automation_as_actor():
 
 
 def test_a_deactivated_author_does_not_stop_the_rule():
-    shop = make_shop()
-    agent = MembershipFactory(organization=shop.organization, role="agent").user
-    Membership.objects.filter(user=agent).first().channels.add(shop.channel)
-    _actions_rule(shop, agent)
+    shop, agent = _shop_with_rule()
     Membership.objects.filter(user=shop.admin).update(is_active=False)
     shop.admin.is_active = False
     shop.admin.save(update_fields=["is_active"])
@@ -96,10 +99,7 @@ def test_the_automation_actor_acts_only_in_its_own_organization_and_humans_are_s
 def test_the_thread_names_the_rule_that_wrote_a_note(client):
     """Issue 6: a note written by a rule is labelled with the rule and version, as the event log and audit log
     name it, instead of "Someone"; a member's note still shows its author."""
-    shop = make_shop()
-    agent = MembershipFactory(organization=shop.organization, role="agent").user
-    Membership.objects.filter(user=agent).first().channels.add(shop.channel)
-    _actions_rule(shop, agent)
+    shop, agent = _shop_with_rule()
     conversation = make_conversation(shop.channel)
     message_evaluate(message_id=MessageFactory(conversation=conversation, body="wholesale price?").pk)
     note = Note.objects.get(conversation=conversation)
@@ -117,12 +117,21 @@ def test_the_thread_names_the_rule_that_wrote_a_note(client):
 
 
 def test_the_live_note_event_names_the_rule():
-    shop = make_shop()
-    agent = MembershipFactory(organization=shop.organization, role="agent").user
-    Membership.objects.filter(user=agent).first().channels.add(shop.channel)
-    _actions_rule(shop, agent)
+    shop, agent = _shop_with_rule()
     conversation = make_conversation(shop.channel)
     message_evaluate(message_id=MessageFactory(conversation=conversation, body="wholesale").pk)
 
     [event] = InboxEvent.objects.filter(organization=shop.organization, name="note.created")
     assert event.payload["note"]["author_name"] == "Automation: VIP buyers v1"
+
+
+def test_the_notes_api_names_the_rule_that_wrote_a_note(client):
+    shop, agent = _shop_with_rule()
+    conversation = make_conversation(shop.channel)
+    message_evaluate(message_id=MessageFactory(conversation=conversation, body="wholesale").pk)
+    Note.objects.create(conversation=conversation, author=agent, body="Called them back")
+
+    client.force_login(agent)
+    notes = client.get(f"/api/v1/conversations/{conversation.pk}/notes/").json()["results"]
+
+    assert sorted(n["author_name"] for n in notes) == sorted(["Automation: VIP buyers v1", agent.get_username()])
