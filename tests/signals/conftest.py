@@ -4,6 +4,7 @@ fake TikTok Events API on loopback."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from inbox.models import Channel, Organization
 from inbox.services.messages import ReceiveResult, message_receive_inbound
-from signals.models import AdvertiserAccount, KeywordList, MessageEventRule
+from signals.models import AdvertiserAccount, KeywordList, MessageEventRule, SignalEvent
 from signals.services import accounts, keywords
 from tests.factories import OrganizationFactory, make_channel
 from tests.fakes.tiktok import FakeTikTokAPI
@@ -81,6 +82,37 @@ def make_shop(*, sandbox: bool = False, rules: bool = True, base_keywords=CURATE
             advertiser_account=account,
         )
     return Shop(organization, channel, keyword_list, account)
+
+
+def make_outbox_rows(
+    shop: Shop,
+    count: int,
+    *,
+    status: str = "pending",
+    event_time: datetime | None = None,
+    event_ids: list[str] | None = None,
+) -> list[str]:
+    """``count`` QualifiedLead rows of the shop's account in ``status``, as the subscribers write them (hashed
+    external id, flags); their event ids. Delivered rows carry a delivery time."""
+    now = timezone.now()
+    event_ids = event_ids or [uuid.uuid4().hex for _ in range(count)]
+    SignalEvent.objects.bulk_create(
+        SignalEvent(
+            organization=shop.organization,
+            advertiser_account=shop.account,
+            trigger="keyword_flag",
+            event_name="QualifiedLead",
+            event_id=event_id,
+            event_time=event_time or now,
+            next_attempt_at=now,
+            status=status,
+            delivered_at=now if status == "delivered" else None,
+            flags=["payment"],
+            user_ids={"external_id": uuid.uuid4().hex * 2},
+        )
+        for event_id in event_ids
+    )
+    return event_ids
 
 
 @pytest.fixture

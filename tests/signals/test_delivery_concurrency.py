@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from signals.client import EventsAPIClient
 from signals.models import AdvertiserAccount, SignalDelivery, SignalEvent
@@ -18,7 +16,7 @@ from signals.services import accounts, delivery
 from switchboard.http import RetryPolicy
 from tests.connections.concurrency import at_once
 from tests.fakes.tiktok import FakeTikTokAPI
-from tests.signals.conftest import Shop, make_shop
+from tests.signals.conftest import make_outbox_rows, make_shop
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 postgresql_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="SKIP LOCKED claims need PostgreSQL")
@@ -26,25 +24,6 @@ postgresql_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="SKIP LOCKED clai
 
 def client(fake: FakeTikTokAPI) -> EventsAPIClient:
     return EventsAPIClient(fake.base_url, timeout=5, retry=RetryPolicy(attempts=1), sleep=lambda s: None)
-
-
-def outbox_rows(shop: Shop, count: int, *, event_time: datetime | None = None) -> list[str]:
-    """``count`` due rows for the shop's account, as the subscribers write them; their event ids."""
-    event_ids = [uuid.uuid4().hex for _ in range(count)]
-    SignalEvent.objects.bulk_create(
-        SignalEvent(
-            organization=shop.organization,
-            advertiser_account=shop.account,
-            trigger="keyword_flag",
-            event_name="QualifiedLead",
-            event_id=event_id,
-            event_time=event_time or timezone.now(),
-            flags=["payment"],
-            user_ids={"external_id": uuid.uuid4().hex * 2},
-        )
-        for event_id in event_ids
-    )
-    return event_ids
 
 
 def posting_threads(monkeypatch: pytest.MonkeyPatch) -> set[str]:
@@ -72,7 +51,7 @@ def assert_each_delivered_once(fake: FakeTikTokAPI, event_ids: list[str]) -> Non
 def test_concurrent_claimers_of_one_account_deliver_each_row_once(fake_tiktok, settings, monkeypatch):
     settings.SIGNALS_BATCH_SIZE = 4
     shop = make_shop()
-    event_ids = outbox_rows(shop, 60)
+    event_ids = make_outbox_rows(shop, 60)
     fake_tiktok.delay_next(0.05, times=15)  # each answer takes a while: the claimers' batches overlap
     posters = posting_threads(monkeypatch)
     with client(fake_tiktok) as c:
@@ -88,7 +67,7 @@ def test_two_runs_at_once_deliver_each_row_once(fake_tiktok, settings):
     """Two worker threads each running ``signals.deliver_pending`` (the Procfile's signals worker has two)."""
     settings.SIGNALS_BATCH_SIZE = 5
     shop = make_shop()
-    event_ids = outbox_rows(shop, 80)
+    event_ids = make_outbox_rows(shop, 80)
     fake_tiktok.delay_next(0.02, times=16)
     runs: list[delivery.RunResult] = []
 
@@ -106,7 +85,7 @@ def test_two_runs_at_once_deliver_each_row_once(fake_tiktok, settings):
 def test_a_claimer_failure_is_raised_after_the_others_stop(fake_tiktok, settings, monkeypatch):
     settings.SIGNALS_BATCH_SIZE = 2
     shop = make_shop()
-    outbox_rows(shop, 20)
+    make_outbox_rows(shop, 20)
     encode, calls = delivery.encode_body, []
 
     def failing_once(body):
@@ -130,7 +109,7 @@ def test_inside_a_transaction_there_is_one_claimer_on_the_callers_connection(sho
         raise AssertionError("a claimer thread could not see the caller's uncommitted rows")
 
     monkeypatch.setattr(delivery, "threading", SimpleNamespace(Thread=no_thread, Lock=threading.Lock))
-    event_ids = outbox_rows(shop, 7)
+    event_ids = make_outbox_rows(shop, 7)
     with transaction.atomic(), client(fake_tiktok) as c:
         assert connection.in_atomic_block
         run = delivery.signals_deliver_pending(client=c, time_budget=10, concurrency=4)
@@ -141,7 +120,7 @@ def test_inside_a_transaction_there_is_one_claimer_on_the_callers_connection(sho
 @pytest.mark.core
 @pytest.mark.django_db
 def test_event_time_is_whole_unix_seconds_rounded_down(shop, fake_tiktok):
-    outbox_rows(shop, 1, event_time=datetime(2026, 11, 23, 12, 0, 0, 999_999, tzinfo=UTC))
+    make_outbox_rows(shop, 1, event_time=datetime(2026, 11, 23, 12, 0, 0, 999_999, tzinfo=UTC))
     with client(fake_tiktok) as c:
         assert delivery.signals_deliver_pending(client=c, time_budget=10).delivered == 1
     [event] = fake_tiktok.events
@@ -157,7 +136,7 @@ def test_each_batch_reads_the_current_token(shop, fake_tiktok):
         account=shop.account, event_set_id="ES-2", event_source="MESSAGE", test_event_code="", access_token="new-token"
     )
     fake_tiktok.events_tokens = {"new-token"}
-    outbox_rows(shop, 3)
+    make_outbox_rows(shop, 3)
     with client(fake_tiktok) as c:
         result = delivery.signals_deliver_batch(account=stale, client=c)
     assert (result.outcome, result.claimed) == ("ok", 3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,34 +11,17 @@ from django.utils import timezone
 
 from signals.metrics import outbox_metrics
 from signals.models import SignalEvent
-from tests.signals.conftest import make_shop
+from tests.signals.conftest import make_outbox_rows, make_shop
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 
-def _rows(shop, status: str, count: int) -> None:
-    now = timezone.now()
-    SignalEvent.objects.bulk_create(
-        SignalEvent(
-            organization=shop.organization,
-            advertiser_account=shop.account,
-            trigger="keyword_flag",
-            event_name="QualifiedLead",
-            event_id=uuid.uuid4().hex,
-            event_time=now,
-            status=status,
-            delivered_at=now if status == "delivered" else None,
-        )
-        for _ in range(count)
-    )
-
-
 def test_the_gauge_counts_waiting_and_dead_rows_and_reads_no_delivered_history():
     shop = make_shop(rules=False)
-    _rows(shop, "delivered", 40)
-    _rows(shop, "pending", 3)
-    _rows(shop, "sending", 2)
-    _rows(shop, "dead", 1)
+    make_outbox_rows(shop, 40, status="delivered")
+    make_outbox_rows(shop, 3, status="pending")
+    make_outbox_rows(shop, 2, status="sending")
+    make_outbox_rows(shop, 1, status="dead")
 
     with CaptureQueriesContext(connection) as queries:
         metrics = list(outbox_metrics())
@@ -58,9 +40,9 @@ def test_the_gauge_counts_waiting_and_dead_rows_and_reads_no_delivered_history()
 
 def test_rows_delivered_more_than_a_day_ago_leave_the_delivered_gauge():
     shop = make_shop(rules=False)
-    _rows(shop, "delivered", 2)
+    make_outbox_rows(shop, 2, status="delivered")
     SignalEvent.objects.update(delivered_at=timezone.now() - timedelta(hours=25))
-    _rows(shop, "delivered", 1)
+    make_outbox_rows(shop, 1, status="delivered")
 
     metrics = list(outbox_metrics())
 

@@ -21,7 +21,7 @@ from tests.factories import OrganizationFactory
 from tests.fakes import oauth
 from tests.fakes.tiktok import FakeTikTokAPI
 from tests.processes import celery_worker, wait_until
-from tests.signals.conftest import ACCESS_TOKEN, make_shop
+from tests.signals.conftest import ACCESS_TOKEN, make_outbox_rows, make_shop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -36,15 +36,7 @@ def test_two_workers_delivering_the_signal_outbox_send_each_event_once():
     fake = FakeTikTokAPI(tokens=[ACCESS_TOKEN]).start()
     try:
         shop = make_shop(rules=False)
-        now = timezone.now()
-        SignalEvent.objects.bulk_create(
-            SignalEvent(
-                organization=shop.organization, advertiser_account=shop.account, trigger="keyword_flag",
-                event_name="QualifiedLead", event_id=f"race-{n}", event_time=now, next_attempt_at=now,
-                user_ids={}, properties={},
-            )
-            for n in range(EVENTS)
-        )  # fmt: skip
+        make_outbox_rows(shop, EVENTS, event_ids=[f"race-{n}" for n in range(EVENTS)])
         env = {"TIKTOK_API_BASE": fake.base_url, "SIGNALS_BATCH_SIZE": "5", "OUTBOX_SWEEP_AFTER_SECONDS": "0"}
         with celery_worker("signals,race-a", **env) as first, celery_worker("signals,race-b", **env) as second:
             started = time.monotonic()
