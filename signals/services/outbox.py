@@ -196,13 +196,7 @@ def conversation_raise_flags(*, organization_id: int, conversation_id: int, text
     rules = _rules(organization_id, Trigger.KEYWORD_FLAG)
     if not rules:
         return 0
-    facts = _conversation_facts(conversation_id) or {}
-    conversation = {
-        "id": conversation_id,
-        "tracking_id": facts.get("tracking_id", ""),
-        "ttclid": _ttclid_of(conversation_id) if facts.get("tracking_id") else "",
-        "identity_external_id": facts.get("identity__external_id", ""),
-    }
+    conversation = _conversation_for_events(conversation_id)
     written = 0
     for flag in new:
         matching = [rule for rule in rules if rule.flag in ("", flag)]
@@ -217,6 +211,17 @@ def conversation_raise_flags(*, organization_id: int, conversation_id: int, text
     return written
 
 
+def _conversation_for_events(conversation_id: int) -> dict[str, Any]:
+    """What the events of a conversation-level rule are written from: attribution and the customer's identity."""
+    facts = _conversation_facts(conversation_id) or {}
+    return {
+        "id": conversation_id,
+        "tracking_id": facts.get("tracking_id", ""),
+        "ttclid": _ttclid_of(conversation_id) if facts.get("tracking_id") else "",
+        "identity_external_id": facts.get("identity__external_id", ""),
+    }
+
+
 def conversation_labels_applied(*, organization_id: int, conversation_id: int, label_names: Iterable[str]) -> int:
     """Events of the "label applied" rules for labels the conversation carries; once per conversation and label
     (the deterministic event id makes a label applied again, or seen again on a later update, a no-op)."""
@@ -226,13 +231,7 @@ def conversation_labels_applied(*, organization_id: int, conversation_id: int, l
     rules = _rules(organization_id, Trigger.LABEL_APPLIED)
     if not rules:
         return 0
-    facts = _conversation_facts(conversation_id) or {}
-    conversation = {
-        "id": conversation_id,
-        "tracking_id": facts.get("tracking_id", ""),
-        "ttclid": _ttclid_of(conversation_id) if facts.get("tracking_id") else "",
-        "identity_external_id": facts.get("identity__external_id", ""),
-    }
+    conversation = _conversation_for_events(conversation_id)
     written = 0
     for name in names:
         matching = [rule for rule in rules if rule.flag in ("", name)]

@@ -124,6 +124,16 @@ def _controls(stop_after_match: bool, once_per_conversation: bool, cooldown_minu
     }
 
 
+def _cleaned(
+    name: str, content: dict[str, Any], stop_after_match: bool, once_per_conversation: bool, cooldown_minutes: int
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A rule form's name, version fields and controls, checked (:class:`ValidationError` says what to fix)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(gettext("Give the rule a name."))
+    return name, clean_version(**content), _controls(stop_after_match, once_per_conversation, cooldown_minutes)
+
+
 def rule_create(
     *,
     user: Any,
@@ -137,11 +147,7 @@ def rule_create(
 ) -> AutoReplyRule:
     """Create a rule with its first version, at the end of the order. New rules start switched off by default."""
     _check_manager(user, organization.pk)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError(gettext("Give the rule a name."))
-    version_fields = clean_version(**content)
-    controls = _controls(stop_after_match, once_per_conversation, cooldown_minutes)
+    name, version_fields, controls = _cleaned(name, content, stop_after_match, once_per_conversation, cooldown_minutes)
     with transaction.atomic():
         last = AutoReplyRule.objects.filter(organization=organization).order_by("-position").first()
         rule = AutoReplyRule.objects.create(
@@ -171,11 +177,7 @@ def rule_update(
 ) -> AutoReplyRule:
     """Edit a rule. A change to what it matches or does creates a new version; earlier runs keep theirs."""
     _check_manager(user, rule.organization_id)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError(gettext("Give the rule a name."))
-    version_fields = clean_version(**content)
-    controls = _controls(stop_after_match, once_per_conversation, cooldown_minutes)
+    name, version_fields, controls = _cleaned(name, content, stop_after_match, once_per_conversation, cooldown_minutes)
     with transaction.atomic():
         rule = AutoReplyRule.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=rule.pk)
         current = rule.current_version
