@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._corpus import make_keywords, make_messages  # noqa: E402
+from bench._timing import best_of  # noqa: E402
 from inbox.automation.conditions import MessageContext  # noqa: E402
 from inbox.automation.engine import CompiledRule, RuleSet  # noqa: E402
 from signals.text import normalize  # noqa: E402
@@ -36,15 +37,6 @@ from signals.text import normalize  # noqa: E402
 TARGET_RATE = 100_000
 TARGET_RATIO = 20
 TARGET_REBUILD_MS = 200
-
-
-def _best_of(runs: int, fn) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def make_rules(count: int) -> list[CompiledRule]:
@@ -91,7 +83,7 @@ def main() -> int:
         nonlocal ruleset
         ruleset = RuleSet(rules)
 
-    build = _best_of(3, rebuild)
+    build = best_of(3, rebuild)
     assert ruleset is not None
     print(f"rebuild: {len(ruleset):,} rules, {len(ruleset.matcher):,} distinct keywords in {build * 1000:.0f} ms")
 
@@ -102,7 +94,7 @@ def main() -> int:
         nonlocal matched
         matched = sum(1 for m in messages if match(m)[0])
 
-    elapsed = _best_of(3, run_match)
+    elapsed = best_of(3, run_match)
     rate = len(messages) / elapsed
     print(f"matching: {rate:,.0f} msgs/s ({elapsed:.3f} s for {len(messages):,}; {matched:,} matched a rule)")
 
@@ -116,7 +108,7 @@ def main() -> int:
         nonlocal fired
         fired = sum(1 for m in messages if evaluate(event="message", text=m, ctx=ctx))
 
-    eval_elapsed = _best_of(3, run_evaluate)
+    eval_elapsed = best_of(3, run_evaluate)
     eval_rate = len(messages) / eval_elapsed
     print(f"evaluation: {eval_rate:,.0f} msgs/s (matching + conditions + order; {fired:,} messages fire a rule)")
 
@@ -133,7 +125,7 @@ def main() -> int:
         for text in subset:
             set(findall(text))
 
-    base_elapsed = _best_of(1, run_regex)
+    base_elapsed = best_of(1, run_regex)
     base_rate = len(subset) / base_elapsed
     print(f"regex baseline: {base_rate:,.0f} msgs/s ({base_elapsed:.3f} s for {len(subset):,} pre-normalized, scaled)")
 

@@ -20,20 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._corpus import make_keywords, make_messages  # noqa: E402
+from bench._timing import best_of  # noqa: E402
 from signals.extract import KeywordMatcher  # noqa: E402
 from signals.text import normalize  # noqa: E402
 
 TARGET_RATE = 100_000
 TARGET_RATIO = 20
-
-
-def _best_of(runs: int, fn) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def main() -> int:
@@ -63,7 +55,7 @@ def main() -> int:
         results.clear()
         results.extend(matches(m) for m in messages)
 
-    elapsed = _best_of(3, run_matcher)
+    elapsed = best_of(3, run_matcher)
     rate = len(messages) / elapsed
     flagged = sum(1 for r in results if r)
     print(
@@ -86,7 +78,7 @@ def main() -> int:
         for text in subset:
             {flag_of[k] for k in findall(text)}  # noqa: B018  # the work being measured
 
-    base_elapsed = _best_of(1, run_regex)
+    base_elapsed = best_of(1, run_regex)
     base_rate = len(subset) / base_elapsed
     print(
         f"regex baseline: {base_rate:,.0f} msgs/s ({base_elapsed:.3f} s for a subset of {len(subset):,} "
