@@ -162,6 +162,12 @@ def granian(port: int) -> list[str]:
     ]
 
 
+def celery_worker(queues: str) -> list[str]:
+    """The Procfile's ingest worker (2 processes, prefetch 16) on ``queues``."""
+    return [str(BIN / "celery"), "-A", "switchboard", "worker", "-Q", queues, "-c", "2", "--prefetch-multiplier",
+            "16", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
+
+
 SERVERS = {"gunicorn": gunicorn, "granian": granian}
 
 
@@ -438,22 +444,7 @@ def main() -> None:
         # The Procfile's ingest worker, niced: on 2 shared cores acknowledging comes first and processing drains
         # the queue with what is left (a production deployment gives workers their own cores).
         "worker": start(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "switchboard",
-                "worker",
-                "-Q",
-                "ingest,default",
-                "-c",
-                "2",
-                "--prefetch-multiplier",
-                "16",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker("ingest,default"),
             "/tmp/bench-worker.log",
             nice=10,
         ),

@@ -43,6 +43,7 @@ from bench.ingest import (  # noqa: E402
     BIN,
     REDIS_URL,
     Usage,
+    celery_worker,
     django_setup,
     gunicorn,
     load_average,
@@ -186,22 +187,7 @@ def main() -> None:
         ),
         # The Procfile's ingest worker, also taking the default queue (automation) so nothing piles up.
         "worker": start(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "switchboard",
-                "worker",
-                "-Q",
-                "ingest,default,signals,integrations",
-                "-c",
-                "2",
-                "--prefetch-multiplier",
-                "16",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            celery_worker("ingest,default,signals,integrations"),
             "/tmp/load-worker.log",
         ),
     }
