@@ -5,8 +5,8 @@ keeps its Redis connections per loop: every broadcast opened and closed a connec
 10 ms of wall time, the largest cost of processing an inbound message in the worker (profiled). Here a daemon
 thread runs one loop for the life of the process (a forked child starts its own), so connections are reused.
 
-Only for layers that keep per-loop connections (channels-redis); the in-memory layer of the embedded mode
-hands messages to consumers on the server's own loop, where ``async_to_sync`` already runs the send.
+Every layer but the in-memory one of the embedded mode, which hands messages to consumers on the server's own
+loop, where ``async_to_sync`` already runs the send.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 SEND_TIMEOUT_SECONDS = 10
 
@@ -36,8 +36,10 @@ def _process_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def _keeps_connections_per_loop(layer: Any) -> bool:
-    return type(layer).__module__.startswith("channels_redis")
+def _delivers_on_the_callers_loop(layer: Any) -> bool:
+    """The in-memory layer hands a message to the consumers' queues on the loop that sends it: in the embedded
+    server that must be the server's own loop, which ``async_to_sync`` from a sync view uses."""
+    return isinstance(layer, InMemoryChannelLayer)
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:
@@ -45,7 +47,7 @@ def group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    if not _keeps_connections_per_loop(layer):
+    if _delivers_on_the_callers_loop(layer):
         async_to_sync(layer.group_send)(group, message)
         return
     future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _process_loop())
