@@ -124,6 +124,8 @@ _WORD_CHARS = _WordChars()
 def _word_bounds(t: str) -> tuple[int, int]:
     """Index of the first and last word character of ``t`` (``(len, -1)`` when there is none)."""
     word = _WORD_CHARS
+    if t and word[t[0]] and word[t[-1]]:
+        return 0, len(t) - 1  # most messages start and end with a word character
     first, last = len(t), -1
     for i, ch in enumerate(t):
         if word[ch]:
@@ -175,8 +177,12 @@ class RuleMatcher:
             always = tuple((k, kw) for k, mode, neg, kw in entries if mode == _CONTAINS and not neg)
             if not check_left and not check_right:
                 always, words = always + words, ()  # no edge can be cut: every occurrence counts
-            others = tuple(e for e in entries if e[2] or e[1] in (_STARTS, _EXACT))
-            self._automaton.add_word(norm, (len(norm), check_left, check_right, words, always, others))
+            # Positive starts / exact entries count only at the start of the message; negative entries anywhere.
+            anchored = tuple(
+                (k, mode == _STARTS, kw) for k, mode, neg, kw in entries if mode in (_STARTS, _EXACT) and not neg
+            )
+            negatives = tuple((k, mode == _WORD) for k, mode, neg, _kw in entries if neg)
+            self._automaton.add_word(norm, (len(norm), check_left, check_right, words, always, anchored, negatives))
         self._empty = not table
         if not self._empty:
             self._automaton.make_automaton()
@@ -198,7 +204,7 @@ class RuleMatcher:
             blocks = _BLOCKS
             last_index = len(t) - 1
             bounds: tuple[int, int] | None = None
-            for end, (length, check_left, check_right, words, always, others) in self._automaton.iter(t):
+            for end, (length, check_left, check_right, words, always, anchored, negatives) in self._automaton.iter(t):
                 if always:
                     extend(always)
                 if words and not (
@@ -206,22 +212,21 @@ class RuleMatcher:
                     or (check_right and end < last_index and blocks[t[end + 1]])
                 ):
                     extend(words)
-                if others:
-                    start = end - length + 1
-                    cut_right = check_right and end < last_index and blocks[t[end + 1]]
-                    for key, mode, negative, keyword in others:
-                        if mode == _WORD:
-                            if cut_right or (check_left and start > 0 and blocks[t[start - 1]]):
-                                continue
-                        elif mode != _CONTAINS:
-                            if bounds is None:
-                                bounds = _word_bounds(t)
-                            if start > bounds[0] or (cut_right if mode == _STARTS else end < bounds[1]):
-                                continue
-                        if negative:
+                if anchored:
+                    if bounds is None:
+                        bounds = _word_bounds(t)
+                    if end - length < bounds[0]:  # starts at or before the first word character
+                        cut_right = check_right and end < last_index and blocks[t[end + 1]]
+                        for key, starts_mode, keyword in anchored:
+                            if not (cut_right if starts_mode else end < bounds[1]):
+                                add((key, keyword))
+                if negatives:
+                    cut = (check_left and end >= length and blocks[t[end - length]]) or (
+                        check_right and end < last_index and blocks[t[end + 1]]
+                    )
+                    for key, whole_word in negatives:
+                        if not (whole_word and cut):
                             negated.add(key)
-                        else:
-                            add((key, keyword))
         hits: dict[Any, list[str]] = {}
         for key, keyword in found:
             words_of = hits.get(key)
@@ -245,26 +250,24 @@ class RuleMatcher:
             last_index = len(t) - 1
             bounds: tuple[int, int] | None = None
             blocks = _BLOCKS
-            for end, (length, check_left, check_right, words, always, others) in self._automaton.iter(t):
+            for end, (length, check_left, check_right, words, always, anchored, negatives) in self._automaton.iter(t):
                 start = end - length + 1
-                cut_left = check_left and start > 0 and blocks[t[start - 1]]
-                cut_right = check_right and end < last_index and blocks[t[end + 1]]
+                cut = (check_left and start > 0 and blocks[t[start - 1]]) or (
+                    check_right and end < last_index and blocks[t[end + 1]]
+                )
                 found.extend((key, keyword, start, end) for key, keyword in always)
-                if not cut_left and not cut_right:
+                if not cut:
                     found.extend((key, keyword, start, end) for key, keyword in words)
-                for key, mode, negative, keyword in others:
-                    if mode == _WORD:
-                        if cut_left or cut_right:
-                            continue
-                    elif mode != _CONTAINS:
-                        if bounds is None:
-                            bounds = _word_bounds(t)
-                        if start > bounds[0] or (cut_right if mode == _STARTS else end < bounds[1]):
-                            continue
-                    if negative:
+                if anchored:
+                    if bounds is None:
+                        bounds = _word_bounds(t)
+                    cut_right = check_right and end < last_index and blocks[t[end + 1]]
+                    for key, starts_mode, keyword in anchored:
+                        if start <= bounds[0] and not (cut_right if starts_mode else end < bounds[1]):
+                            found.append((key, keyword, start, end))
+                for key, whole_word in negatives:
+                    if not (whole_word and cut):
                         negated.add(key)
-                    else:
-                        found.append((key, keyword, start, end))
         hits: dict[Any, Hit] = {}
         for key, keyword, start, end in found:
             hit = hits.setdefault(key, Hit())
