@@ -28,6 +28,13 @@ def process_inbound(webhook_id: int) -> str:
     return webhooks.webhook_process(webhook_id=webhook_id).status
 
 
+@shared_task(name="integrations.process_inbound_batch")
+def process_inbound_batch(webhook_ids: list[int]) -> list[str]:
+    """Deliveries acknowledged together (see ``webhooks.webhook_enqueue_processing``), each in its own
+    transaction, in order. If the worker dies midway, the rest are still ``received`` rows for the sweep."""
+    return [webhooks.webhook_process(webhook_id=webhook_id).status for webhook_id in webhook_ids]
+
+
 @shared_task(name="integrations.send_outbound", bind=True, max_retries=SEND_MAX_RETRIES)
 def send_outbound(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     final_attempt = self.request.retries >= SEND_MAX_RETRIES

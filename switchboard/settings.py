@@ -185,6 +185,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "integrations.process_inbound": {"queue": "ingest"},
+    "integrations.process_inbound_batch": {"queue": "ingest"},
     "integrations.send_outbound": {"queue": "outbound"},
     "signals.*": {"queue": "signals"},
     "crm.*": {"queue": "integrations"},  # integrations.crm tasks are named crm.*

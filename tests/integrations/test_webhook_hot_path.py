@@ -154,4 +154,5 @@ def test_a_broker_failure_never_turns_a_stored_delivery_into_an_error(channel, m
 
     monkeypatch.setattr(tasks.process_inbound, "delay", broken)
     webhooks.webhook_enqueue_processing(41)
+    webhooks._PROCESSING.flush()  # with a broker the publish runs on the coalescer's thread
     assert "the sweep will" in caplog.text
