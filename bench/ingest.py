@@ -208,6 +208,7 @@ class Usage(threading.Thread):
         self.result: dict[str, tuple[float, float]] = {}
         self.cpu_seconds: dict[str, float] = {}
         self.machine_cpu = 0.0
+        self.rss_timeline: list[tuple[float, dict[str, int]]] = []  # (seconds since start, RSS per process), ~1/s
 
     @staticmethod
     def _family(process):  # noqa: ANN001, ANN205
@@ -230,13 +231,19 @@ class Usage(threading.Thread):
     def run(self) -> None:
         import psutil
 
+        ticks = 0
         while not self.stopped.wait(0.25):
+            sample = {}
             for name, process in self.tree.items():
                 rss = 0
                 for p in self._family(process):
                     with contextlib.suppress(psutil.Error):
                         rss += p.memory_info().rss
                 self.peak_rss[name] = max(self.peak_rss[name], rss)
+                sample[name] = rss
+            ticks += 1
+            if ticks % 4 == 0:
+                self.rss_timeline.append((time.monotonic() - self.started, sample))
 
     def finish(self) -> str:
         import psutil

@@ -16,6 +16,7 @@ each agent missed; CPU and peak RSS of each process; the load average; then PASS
 
     .venv/bin/python bench/load.py                     # 300/s for 10 s, 200 agents in 20 organizations
     .venv/bin/python bench/load.py --rate 100 --seconds 5 --agents 20 --orgs 1
+    .venv/bin/python bench/load.py --rate 100 --seconds 1800 --soak-window 60   # the 30-minute soak
 
 Loopback only, bounded by ``--rate x --seconds`` deliveries. Creates and drops its own database
 (``switchboard_load``) and uses Redis db 10 (``BENCH_DATABASE_URL`` / ``BENCH_REDIS_URL`` to change).
@@ -161,6 +162,43 @@ def line(name: str, values: list[float], extra: str = "") -> str:
     )
 
 
+def soak_report(args: argparse.Namespace, result: dict, received: dict, usage: Usage, start_at: float) -> list[str]:
+    """Per window: ack p99, webhook->agent p95/p99, RSS of each process; then issue 9's soak verdicts: the p99 of
+    the last window within 20 % of the first's, and memory flat (the last window's RSS within 10 % + 20 MiB of
+    the first's)."""
+    window = args.soak_window
+    per_window = max(1, int(args.rate * window))
+    windows = max(1, int(args.seconds // window))
+    acks: list[list[float]] = [[] for _ in range(windows)]
+    for index, latency in enumerate(result["latencies_ms"]):
+        acks[min(windows - 1, index // per_window)].append(latency)
+    delivered: list[list[float]] = [[] for _ in range(windows)]
+    for found in received["agents"]:
+        for index, latency in found:
+            delivered[min(windows - 1, int(index) // per_window)].append(latency)
+    # The load starts ``start_at`` (wall) after Usage started (monotonic): shift the RSS samples onto the load.
+    offset = start_at - (time.time() - (time.monotonic() - usage.started))
+    rss: list[dict[str, int]] = [{} for _ in range(windows)]
+    for at, sample in usage.rss_timeline:
+        w = int((at - offset) // window)
+        if 0 <= w < windows:
+            rss[w] = {name: max(rss[w].get(name, 0), value) for name, value in sample.items()}
+    print(f"soak: {windows} windows of {window:.0f} s")
+    for w in range(windows):
+        memory = ", ".join(f"{name} {value / 2**20:.0f}" for name, value in rss[w].items())
+        print(
+            f"  window {w + 1:3d}: ack p99 {percentile(acks[w], 99):7.1f} ms; webhook->agent p95 "
+            f"{percentile(delivered[w], 95):7.1f}  p99 {percentile(delivered[w], 99):7.1f} ms; RSS MiB {memory}"
+        )
+    first_p99, last_p99 = percentile(delivered[0], 99), percentile(delivered[-1], 99)
+    grown = [name for name in rss[0] if rss[-1].get(name, 0) > rss[0][name] * 1.10 + 20 * 2**20]
+    return [
+        f"{'PASS' if last_p99 <= first_p99 * 1.2 else 'MISS'}  issue 9 soak: webhook->agent p99 of the last window "
+        f"{last_p99:.1f} ms within 20 % of the first's {first_p99:.1f} ms",
+        f"{'PASS' if not grown else 'MISS'}  issue 9 soak: memory flat (grew: {', '.join(grown) or 'none'})",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=300)
@@ -168,9 +206,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--orgs", type=int, default=20, help="organizations the agents are spread over")
     parser.add_argument("--port", type=int, default=8775)
+    parser.add_argument(
+        "--soak-window", type=float, default=0, help="soak mode: report every window of this many seconds"
+    )
     args = parser.parse_args()
-    if args.rate * args.seconds > 20000 or args.agents > 500 or not 1 <= args.orgs <= args.agents:
-        raise SystemExit("bounded: at most 20,000 deliveries and 500 agents per run; 1 <= orgs <= agents")
+    most = 200_000 if args.soak_window else 20_000
+    if args.rate * args.seconds > most or args.agents > 500 or not 1 <= args.orgs <= args.agents:
+        raise SystemExit(f"bounded: at most {most:,} deliveries and 500 agents per run; 1 <= orgs <= agents")
 
     print(f"load average before: {load_average()} ({os.cpu_count()} cores)")
     setup_database()
@@ -287,6 +329,8 @@ def main() -> None:
             )
         )
         print(f"load average after: {load_average()}")
+        if args.soak_window:
+            verdicts += soak_report(args, result, received, usage, start_at)
         p95, p99 = percentile(latencies, 95), percentile(latencies, 99)
         dropped = sum(missed) + errors + received["failed"]
         verdicts += [
