@@ -162,6 +162,8 @@ class Conversation(models.Model):
     campaign_id = models.CharField(max_length=191, blank=True, default="")
     attributed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # On PostgreSQL the table also has ``label_ids`` (bigint[]), a copy of these links kept by a trigger (migration
+    # 0006) for the list's label filters (``filters.CarriesLabel``). Deliberately not a field: Django never writes it.
     labels = models.ManyToManyField("Label", through="ConversationLabel", related_name="conversations", blank=True)
 
     class Meta:

@@ -75,11 +75,23 @@ def _check_label(conversation: Conversation, label: Label) -> None:
         raise ValidationError(_("That label belongs to another organization."))
 
 
+def _lock_conversation(conversation: Conversation) -> None:
+    """Lock the conversation's row before writing its links (call inside the transaction that writes them).
+
+    On PostgreSQL a trigger copies every link change into the conversation's row (``label_ids``, migration 0006):
+    a link, then the row. A transaction that updated the row earlier (a message, then an automation's label) takes
+    them the other way round, and two of them labelling one conversation at once would deadlock; with the row
+    first for everyone they queue instead.
+    """
+    list(Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk", flat=True))
+
+
 def label_apply(*, user: Any, conversation: Conversation, label: Label) -> bool:
     """Put a label on a conversation; False when it was already there. ``user`` may be an ``AutomationActor``."""
     check_can_act(user, conversation)
     _check_label(conversation, label)
     with transaction.atomic():
+        _lock_conversation(conversation)
         _link, created = ConversationLabel.objects.get_or_create(
             conversation=conversation, label=label, defaults={"added_by": acting_user(user), "added_at": timezone.now()}
         )
@@ -92,6 +104,7 @@ def label_remove(*, user: Any, conversation: Conversation, label: Label) -> bool
     """Take a label off a conversation; False when it was not there. ``user`` may be an ``AutomationActor``."""
     check_can_act(user, conversation)
     with transaction.atomic():
+        _lock_conversation(conversation)
         deleted, _details = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
         if deleted:
             conversation_publish_updated(conversation_id=conversation.pk, actor=user)
