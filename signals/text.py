@@ -166,7 +166,10 @@ def normalize(text: str) -> str:
       crosses character boundaries (Hangul jamo, kana voicing marks, the canonical order of Thai marks).
     """
     if text.isascii():
-        return " ".join(text.lower().split())
+        lowered = text.lower()
+        if lowered.isprintable() and "  " not in lowered and lowered[:1] != " " and lowered[-1:] != " ":
+            return lowered  # already one space between words (ASCII whitespace but the space is unprintable)
+        return " ".join(lowered.split())
     words = text.split()
     if len(words) == 1:
         return _normalize_word(words[0])  # one long word (Thai, Chinese): not worth remembering

@@ -132,6 +132,12 @@ spaced_texts = st.lists(
 ).map(lambda parts: "".join(w + s * n for w, s, n in parts))
 
 
+def test_ascii_fast_path_equals_the_definition_for_every_character_in_every_position() -> None:
+    for ch in map(chr, range(128)):
+        for text in (ch, f"a{ch}b", f"{ch}ab", f"ab{ch}", f"a{ch}{ch}b", f"A {ch} B", f"{ch} {ch}"):
+            assert normalize(text) == _normalize_reference(text), repr(text)
+
+
 def test_normalization_never_reaches_across_whitespace() -> None:
     """Why normalize may work word by word: for every whitespace character and every neighbour that composes,
     reorders or disappears, the whole text and the words on their own agree with the definition."""
