@@ -18,6 +18,7 @@ Presence ("Ana is viewing / typing") is not logged: it is only meaningful now.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,8 @@ from django.utils import timezone
 from inbox import events
 from inbox.models import InboxEvent
 from switchboard import layers
+
+logger = logging.getLogger(__name__)
 
 EVENT_RETENTION = timedelta(hours=6)
 CATCH_UP_LIMIT = 500
@@ -53,7 +56,13 @@ def _channel_id_of(event: events.DomainEvent) -> int | None:
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    layers.group_send(group, message)
+    # After commit: the change and its logged event are durable, and a browser that missed the broadcast catches
+    # up from the log by sequence number when it reconnects. A failing channel layer must not turn the committed
+    # change into an error for its caller.
+    try:
+        layers.group_send(group, message)
+    except Exception:
+        logger.warning("broadcast failed; browsers catch up from the event log", extra={"group": group}, exc_info=True)
 
 
 def emit(

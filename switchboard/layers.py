@@ -16,6 +16,7 @@ import os
 import threading
 from typing import Any
 
+import redis.exceptions
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
@@ -50,5 +51,14 @@ def group_send(group: str, message: dict[str, Any]) -> None:
     if _delivers_on_the_callers_loop(layer):
         async_to_sync(layer.group_send)(group, message)
         return
+    try:
+        _send_on_process_loop(layer, group, message)
+    except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        # A pooled connection the server closed (a Redis restart, an idle timeout) fails its next command once;
+        # the pool has dropped it, so the retry connects anew.
+        _send_on_process_loop(layer, group, message)
+
+
+def _send_on_process_loop(layer: Any, group: str, message: dict[str, Any]) -> None:
     future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _process_loop())
     future.result(timeout=SEND_TIMEOUT_SECONDS)

@@ -39,3 +39,35 @@ def test_redis_sends_share_one_loop_and_its_connections():
     assert layers._process_loop() is loop
     # channels-redis keeps one connection layer per event loop: the sends added none beyond ours.
     assert loop in layer._layers
+
+
+def _kill_connections_of_this_database() -> int:
+    """What a Redis restart does to our clients: every connection to the test's database is closed by the server."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    own_id = client.client_id()
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    killed = 0
+    for entry in client.client_list():
+        if int(entry["db"]) == database and int(entry["id"]) != own_id:
+            killed += client.client_kill_filter(_id=entry["id"])
+    return killed
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="embedded: no Redis connections to lose")
+def test_a_send_after_the_server_closed_our_connections_reconnects():
+    """Found by the fault suite with RELIABILITY_RESTART_SERVICES=1: after a Redis restart the first broadcast
+    of a process failed on its pooled connection, and the error reached the caller of an already committed
+    change (an agent's reply)."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("test.layers.restart", channel)
+    try:
+        layers.group_send("test.layers.restart", {"type": "test.message", "n": 1})  # the loop's pool connects
+        assert _kill_connections_of_this_database() >= 1
+        layers.group_send("test.layers.restart", {"type": "test.message", "n": 2})
+        received = async_to_sync(receive_numbers)(layer, channel, 2)
+    finally:
+        async_to_sync(layer.group_discard)("test.layers.restart", channel)
+    assert received == [1, 2]
