@@ -53,9 +53,9 @@ def group_send(group: str, message: dict[str, Any]) -> None:
         return
     try:
         _send_on_process_loop(layer, group, message)
-    except (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+    except (ConnectionError, redis.exceptions.ConnectionError):
         # A pooled connection the server closed (a Redis restart, an idle timeout) fails its next command once;
-        # the pool has dropped it, so the retry connects anew.
+        # the pool has dropped it, so the retry connects anew. A timeout is not retried: it already waited.
         _send_on_process_loop(layer, group, message)
 
 
