@@ -249,8 +249,11 @@ def main() -> None:
             f"({args.rate * fanout:.0f} websocket messages/s)"
         )
 
+        # The floor at the same rate; a soak measures it for 30 s only (it is a reference, not the soak).
+        floor_count = min(count, int(args.rate * 30)) if args.soak_window else count
         floor = [
-            raw_post("/bench/floor/", b'{"floor": %d}' % i, {"Content-Type": "application/json"}) for i in range(count)
+            raw_post("/bench/floor/", b'{"floor": %d}' % i, {"Content-Type": "application/json"})
+            for i in range(floor_count)
         ]
         result = run_generator(floor, args.rate, args.port)
         acks = [lat for lat, s in zip(result["latencies_ms"], result["statuses"], strict=True) if s == 200]
