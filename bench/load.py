@@ -123,12 +123,15 @@ def deliveries(
         o = (index // 3) % len(world)
         channel_id, account = world[o][kind]
         kit = KITS[kind]
-        scheduled_ns = int((start_at + index / rate) * 1e9)
+        scheduled = start_at + index / rate
+        scheduled_ns = int(scheduled * 1e9)
         text = f"warm {index}" if warm else f"load {index} sent_ns={scheduled_ns}"
-        body = kit.inbound(external_id=f"{'warm' if warm else 'load'}-{kind}-{index}", text=text)
+        # Timestamped and signed for the moment it is sent: TikTok's signature carries a timestamp that goes stale
+        # (a soak's later deliveries were refused as replays when signed at build time).
+        body = kit.inbound(external_id=f"{'warm' if warm else 'load'}-{kind}-{index}", text=text, at=scheduled)
         body = body.replace(kit.account_id.encode(), account.encode())
         body = body.replace(kit.customer_id.encode(), f"{kit.customer_id}{index % CUSTOMERS_PER_CHANNEL}".encode())
-        headers = {"Content-Type": "application/json", **kit.sign(body, SECRET)}
+        headers = {"Content-Type": "application/json", **kit.sign(body, SECRET, at=scheduled)}
         requests.append(raw_post(f"/webhooks/{kind}/{channel_id}/", body, headers))
     return requests
 
@@ -293,7 +296,8 @@ def main() -> None:
             raise SystemExit("agents did not connect (see /tmp/load-daphne.log)")
         usage = Usage(processes)
         usage.start()
-        start_at = time.time() + 2 + count / 5000  # time to build and sign every delivery first
+        start_at = time.time() + 2 + count / 1000  # time to build and sign every delivery first (a late start
+        # would begin with a burst to catch up, which a soak would read as its first window)
         result = run_generator(deliveries(count, world, start_at, args.rate), args.rate, args.port, start_at=start_at)
         statuses = result["statuses"]
         acked = [i for i, s in enumerate(statuses) if s == 200]
