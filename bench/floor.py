@@ -14,8 +14,9 @@ from integrations.models import InboundWebhook
 
 @csrf_exempt
 def insert_one_row(request: HttpRequest) -> HttpResponse:
-    InboundWebhook.objects.create(provider="bench-floor", body=request.body,
-                                  body_sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest())
+    InboundWebhook.objects.create(
+        provider="bench-floor", body=request.body, body_sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    )
     return HttpResponse("ok")
 
 

@@ -173,6 +173,17 @@ def celery_worker(queues: str) -> list[str]:
 SERVERS = {"gunicorn": gunicorn, "granian": granian}
 
 
+def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    """Terminate every process, then kill those still running after 15 s."""
+    for process in processes.values():
+        process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_http(url: str, timeout: float = 120) -> None:
     import urllib.error
     import urllib.request
@@ -523,13 +534,7 @@ def main() -> None:
             fresh, _ = signed_deliveries(30000, 10**6, account_id, secret, channel_id, duplicates=0)
             print("webhook: ", wrk_capacity(args.port, f"/webhooks/sandbox/{channel_id}/", fresh))
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
     print(f"\nload average after: {load_average()}")
     for verdict in verdicts:
         print(verdict)

@@ -52,6 +52,7 @@ from bench.ingest import (  # noqa: E402
     run_generator,
     setup_database,
     start,
+    stop_all,
     wait_http,
 )
 
@@ -351,13 +352,7 @@ def main() -> None:
             verdicts.append("(the targets are for 300/s with 200 agents: this run is not at those settings)")
     finally:
         (tmp / "stop").touch()
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
     for verdict in verdicts:
         print(verdict)
 

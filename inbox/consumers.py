@@ -7,6 +7,7 @@ agents see who else is on it. Presence is never stored.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -110,6 +111,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=4403)
 
     async def inbox_event(self, message: dict[str, Any]) -> None:
+        frame = message.get("frame")
+        if frame is not None:
+            # A logged event, serialized once by ``inbox.realtime.emit``: relayed as is unless this socket must
+            # look inside it.
+            if not getattr(self, "per_conversation", False) and not getattr(self, "mask_pii", True):
+                await self.send(text_data=frame)
+                return
+            message = json.loads(frame)
         if getattr(self, "per_conversation", False):
             conversation_id = conversation_id_of(message["payload"])
             if conversation_id is not None and not await database_sync_to_async(self._can_see)(conversation_id):

@@ -77,14 +77,26 @@ def emit(
 
     The payload is round-tripped through JSON here, so an unserializable one fails at once (as in events.py).
     """
-    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    payload_json = json.dumps(payload, cls=DjangoJSONEncoder)
+    payload = json.loads(payload_json)
     logged = InboxEvent.objects.create(
         organization_id=organization_id, name=name, channel_id=channel_id, user_id=user_id, payload=payload
     )
     group = user_group(user_id) if user_id is not None else channel_group(channel_id)  # type: ignore[arg-type]
-    message = {"type": "inbox.event", "event": name, "payload": payload, "seq": logged.pk}
+    message = {"type": "inbox.event", "frame": event_frame(name, payload_json, logged.pk)}
     transaction.on_commit(lambda: _send(group, message))
     return logged
+
+
+def event_frame(name: str, payload_json: str, seq: int) -> str:
+    """The websocket text of a logged event, serialized once for every socket of the group.
+
+    Relaying it as text is the cheapest a socket can do (a bare Channels consumer relaying a prebuilt frame is the
+    fan-out floor of ``bench/capacity.py``): the consumer neither unpacks a payload from the channel layer nor
+    encodes it again, once per agent. A socket that must look inside (per-conversation access, masked contact
+    details) parses it (:func:`inbox.consumers.InboxConsumer.inbox_event`).
+    """
+    return f'{{"event": {json.dumps(name)}, "payload": {payload_json}, "seq": {int(seq)}}}'
 
 
 def record(event: events.DomainEvent) -> None:

@@ -62,3 +62,25 @@ async def test_agent_receives_messages_of_their_channels_only():
 async def test_anonymous_socket_is_refused():
     communicator, connected, code = await connect(AnonymousUser())
     assert not connected and code == 4401
+
+
+async def test_a_live_event_is_what_the_catch_up_log_serves():
+    """The frame is serialized once for the whole group (``inbox.realtime.event_frame``): what a socket receives is
+    the logged event, with its sequence number, exactly as a reconnecting browser reads it back."""
+    from inbox import realtime
+
+    user, visible, _ = await database_sync_to_async(setup_world)()
+    communicator, connected, _ = await connect(user)
+    assert connected
+    await communicator.receive_json_from()
+
+    await database_sync_to_async(receive)(visible, "v1", 'Quotes " and \\ and émoji 🙂')
+    live = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+    await communicator.disconnect()
+
+    logged, reset = await database_sync_to_async(realtime.events_since)(
+        organization_id=visible.organization_id, user_id=user.pk, channel_ids=[visible.pk], since=0
+    )
+    assert not reset
+    assert live == logged
+    assert live[1]["payload"]["message"]["body"] == 'Quotes " and \\ and émoji 🙂'
