@@ -133,6 +133,20 @@ def _int(value: Any, path: str) -> int:
     return value
 
 
+#: The longest span a duration condition takes (a hundred years): longer spans cannot be subtracted from now.
+MAX_DAYS = 36_500
+MAX_MINUTES = MAX_DAYS * 24 * 60
+
+
+def _duration(limit: int, unit: str) -> Validator:
+    def validate(value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+            raise _fail(path, f"expected a number of {unit} from 0 to {limit:,}")
+        return value
+
+    return validate
+
+
 def _int_list(value: Any, path: str) -> list[int]:
     values = value if isinstance(value, list) else [value]
     if len(values) > MAX_LIST:
@@ -197,7 +211,7 @@ def _range(value: Any, path: str) -> dict[str, Any]:
                 raise _fail(f"{path}.{key}", "expected an ISO 8601 date and time")
             cleaned[key] = moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
         elif key == "within_days":
-            cleaned[key] = _int(item, f"{path}.{key}")
+            cleaned[key] = _duration(MAX_DAYS, "days")(item, f"{path}.{key}")
         else:
             raise _fail(path, f"unknown key {key!r} (use after, before, within_days)")
     return cleaned
@@ -223,7 +237,7 @@ _VALIDATORS: dict[str, Validator] = {
     "tracking_id": _presence,
     "created": _range,
     "last_activity": _range,
-    "waiting_minutes": _int,
+    "waiting_minutes": _duration(MAX_MINUTES, "minutes"),
     "unread": _boolean,
     "text": _text,
 }

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox import permissions, selectors
+from inbox.filters import MAX_ID
 from inbox.models import Conversation, Membership
 
 READ = ["conversations:read"]
@@ -69,15 +70,21 @@ def get_object(model: type, request: Request, pk: Any, organization_id: int, lab
         raise NotFound(f"No such {label}.") from exc
 
 
+def fits_bigint(value: Any) -> bool:
+    """An integer the database can compare with an id: a larger one cannot even be sent to it (an OverflowError,
+    a 500 instead of this 400)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_ID - 1 <= value <= MAX_ID
+
+
 def int_list(value: Any, name: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(fits_bigint(v) for v in value):
         raise ValidationError({name: "expected a list of integer ids"})
     return value
 
 
 def optional_int(data: Any, name: str) -> int | None:
     value = data.get(name)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+    if value is None or fits_bigint(value):
         return value
     raise ValidationError({name: "expected an integer id or null"})
 

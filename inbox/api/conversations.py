@@ -20,6 +20,7 @@ from inbox.api.base import (
     CONVERSATION_SCOPES,
     InboxAPIView,
     filter_param,
+    fits_bigint,
     get_conversation,
     get_object,
     int_list,
@@ -132,6 +133,8 @@ class ConversationList(InboxAPIView):
             limit = min(100, max(1, int(request.query_params.get("limit", selectors.PAGE_SIZE))))
             ids_param = request.query_params.get("ids")
             ids = [int(i) for i in ids_param.split(",") if i] if ids_param is not None else None
+            if ids is not None and not all(fits_bigint(i) for i in ids):
+                raise ValueError("an id out of range")
         except ValueError as exc:
             raise ValidationError({"detail": "limit and ids are integers"}) from exc
         try:
@@ -181,7 +184,7 @@ class ConversationDetail(InboxAPIView):
         summary="Change a conversation's status, priority or assignment",
         description="Any other field answers 400. Answers the conversation as GET does.",
         request=docs.ConversationChangeSerializer,
-        responses={200: docs.ConversationDetailSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+        responses={200: docs.ConversationDetailSerializer, **docs.ERRORS, **docs.NOT_FOUND, **docs.BODY_ERRORS},
     )
     def patch(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
@@ -262,7 +265,7 @@ class ConversationMessages(InboxAPIView):
         description="Queues the reply for sending on the conversation's channel (its `status` tells how it went). "
         "400 when the channel's rules do not allow a reply now (see the conversation's `composer`).",
         request=ReplySerializer,
-        responses={201: ReplyAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+        responses={201: ReplyAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND, **docs.BODY_ERRORS},
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
@@ -310,7 +313,7 @@ class ConversationLabels(InboxAPIView):
         tags=TAGS,
         summary="Put a label on a conversation",
         request=docs.LabelApplySerializer,
-        responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+        responses={200: docs.ConversationSerializer, **docs.ERRORS, **docs.NOT_FOUND, **docs.BODY_ERRORS},
     )
     def post(self, request: Request, conversation_id: int, label_id: int | None = None) -> Response:
         # The label comes from the body on .../labels/ and from the path on .../labels/<label_id>/.
@@ -353,7 +356,7 @@ class ConversationNotes(InboxAPIView):
         summary="Add a private note",
         description="Only agents see notes; the users mentioned with @username are notified.",
         request=docs.NoteCreateSerializer,
-        responses={201: docs.NoteSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+        responses={201: docs.NoteSerializer, **docs.ERRORS, **docs.NOT_FOUND, **docs.BODY_ERRORS},
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = get_conversation(request, conversation_id)
@@ -377,7 +380,7 @@ class ConversationBulk(InboxAPIView):
         summary="Change many conversations at once",
         description="Only the selected conversations you may see (and change) are changed; `changed` says how many.",
         request=docs.BulkSerializer,
-        responses={200: docs.BulkAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND},
+        responses={200: docs.BulkAnswerSerializer, **docs.ERRORS, **docs.NOT_FOUND, **docs.BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = request.data

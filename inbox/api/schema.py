@@ -25,6 +25,9 @@ ERRORS = {
     403: OpenApiResponse(description="Not signed in, not a member of an organization, or not allowed."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such object, or not one you may see.")}
+BODY_ERRORS = {
+    415: OpenApiResponse(description="The body is in a media type this endpoint does not read (send JSON)."),
+}
 
 
 FILTER_PARAMETER = OpenApiParameter(

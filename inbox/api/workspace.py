@@ -47,7 +47,7 @@ class LabelList(InboxAPIView):
         tags=LABELS,
         summary="Create a label (owners and admins)",
         request=docs.LabelCreateSerializer,
-        responses={201: docs.LabelSerializer, **docs.ERRORS},
+        responses={201: docs.LabelSerializer, **docs.ERRORS, **docs.BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         label = label_services.label_create(
@@ -68,7 +68,7 @@ class LabelDetail(InboxAPIView):
         tags=LABELS,
         summary="Change a label (owners and admins)",
         request=docs.LabelChangeSerializer,
-        responses={200: docs.LabelSerializer, **WRITE_ERRORS},
+        responses={200: docs.LabelSerializer, **WRITE_ERRORS, **docs.BODY_ERRORS},
     )
     def patch(self, request: Request, label_id: int) -> Response:
         label = label_services.label_update(
@@ -116,7 +116,7 @@ class CannedReplyList(InboxAPIView):
         tags=CANNED,
         summary="Create a canned reply",
         request=docs.CannedReplyCreateSerializer,
-        responses={201: docs.CannedReplySerializer, **docs.ERRORS},
+        responses={201: docs.CannedReplySerializer, **docs.ERRORS, **docs.BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         canned = canned_services.canned_reply_create(
@@ -136,7 +136,7 @@ class CannedReplyDetail(InboxAPIView):
         tags=CANNED,
         summary="Change a canned reply (its author or an admin)",
         request=docs.CannedReplyChangeSerializer,
-        responses={200: docs.CannedReplySerializer, **WRITE_ERRORS},
+        responses={200: docs.CannedReplySerializer, **WRITE_ERRORS, **docs.BODY_ERRORS},
     )
     def patch(self, request: Request, canned_id: int) -> Response:
         canned = canned_services.canned_reply_update(
@@ -213,7 +213,7 @@ class SavedViewList(InboxAPIView):
         tags=VIEWS,
         summary="Save a view",
         request=docs.SavedViewCreateSerializer,
-        responses={201: docs.SavedViewSerializer, **docs.ERRORS},
+        responses={201: docs.SavedViewSerializer, **docs.ERRORS, **docs.BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         membership = self.membership(request)
@@ -237,7 +237,7 @@ class SavedViewDetail(InboxAPIView):
         tags=VIEWS,
         summary="Change a saved view",
         request=docs.SavedViewChangeSerializer,
-        responses={200: docs.SavedViewSerializer, **WRITE_ERRORS},
+        responses={200: docs.SavedViewSerializer, **WRITE_ERRORS, **docs.BODY_ERRORS},
     )
     def patch(self, request: Request, view_id: int) -> Response:
         view = self._view(request, view_id)
@@ -345,7 +345,7 @@ class NotificationList(InboxAPIView):
         tags=["notifications"],
         summary="Mark notifications read",
         request=docs.NotificationMarkSerializer,
-        responses={200: docs.NotificationMarkedSerializer, **docs.ERRORS},
+        responses={200: docs.NotificationMarkedSerializer, **docs.ERRORS, **docs.BODY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         """``POST {"ids": [..]}`` (or ``{}`` for all) marks notifications read."""

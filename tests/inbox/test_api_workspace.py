@@ -124,6 +124,19 @@ def test_bulk_resolve_and_label(world):
     )
 
 
+def test_ids_beyond_the_database_range_are_a_400_not_a_500(world):
+    """Found by the long API fuzz run: an id past the bigint range failed in the database driver (OverflowError)."""
+    client = world["client"]
+    huge = -10834169795392129024
+    answer = client.post("/api/v1/conversations/bulk/", {"ids": [1, huge], "action": "status", "status": "pending"},
+                         format="json")  # fmt: skip
+    assert answer.status_code == 400 and "ids" in answer.json()
+    conversation = make_conversation(world["channel"], "a")
+    url = f"/api/v1/conversations/{conversation.pk}/"
+    assert client.patch(url, {"assignee_id": 2**64}, format="json").status_code == 400
+    assert client.get("/api/v1/conversations/", {"ids": f"1,{2**70}"}).status_code == 400
+
+
 def test_reply_warns_when_someone_else_replied_meanwhile(world):
     client, channel = world["client"], world["channel"]
     conversation = make_conversation(channel, "a")

@@ -47,6 +47,9 @@ def ids(user, document):
         ({"assignee": "everyone"}, 'filter.assignee: expected "me"'),
         ({"created": {"after": "yesterday"}}, "filter.created.after: expected an ISO 8601"),
         ({"waiting_minutes": -5}, "filter.waiting_minutes"),
+        # Found by the long fuzz run: spans too long to subtract from now were an OverflowError (a 500).
+        ({"waiting_minutes": 2**31}, "filter.waiting_minutes: expected a number of minutes from 0 to 52,560,000"),
+        ({"created": {"within_days": 10**9}}, "filter.created.within_days: expected a number of days from 0 to"),
         ({"or": []}, "filter.or: expected a non-empty list"),
         ({"or": [{"status": "open"}, {"bogus": 1}]}, r"filter.or\[1\].bogus: unknown condition"),
         ({"unread": "yes"}, "filter.unread: expected true or false"),
