@@ -447,6 +447,15 @@ TWO_FACTOR_PENDING_SECONDS = int(env("TWO_FACTOR_PENDING_SECONDS", "300"))
 # Issues 2 and 9: paths served by their (csrf-exempt) views without sessions, auth, locale, preferences, messages
 # or CSP (switchboard/middleware.py): signed provider webhooks, answered within milliseconds.
 MACHINE_PATH_PREFIXES = ("/webhooks/",)
+# Issue 9: provider webhook POSTs answered ahead of Django's request handling (integrations/ingress.py, installed in
+# switchboard/wsgi.py); false sends them through Django like any request.
+WEBHOOK_FAST_INGRESS = env_bool("WEBHOOK_FAST_INGRESS", True)
+# How long a process answers a channel's webhooks from its cached secrets (integrations/services/webhooks.py): a
+# secret rotated or a channel disconnected in another process takes effect within this many seconds.
+WEBHOOK_SECRETS_TTL_SECONDS = env_float("WEBHOOK_SECRETS_TTL_SECONDS", 5.0)
+# Issue 9: under sustained webhook traffic, how long a stored delivery waits for others to share one Celery publish
+# (about a millisecond of CPU each); an isolated delivery is enqueued at once (switchboard/coalesce.py).
+WEBHOOK_ENQUEUE_LINGER_SECONDS = env_float("WEBHOOK_ENQUEUE_LINGER_SECONDS", 0.003)
 
 # Data lifecycle (inbox.lifecycle, issue 11): rows per retention batch (one short transaction each) and the daily
 # run's time budget (what is left continues the next day).

@@ -44,3 +44,18 @@ def _fresh_cache_and_layer() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def keep_test_connection():
+    """For tests that call the WSGI application directly: Django's handler closes the database connection around
+    each request (``close_old_connections`` on request_started/finished), which would close the connection that
+    holds the test's transaction. Django's test client avoids it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -6,14 +6,17 @@ import functools
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from inbox.models import Channel
@@ -79,10 +82,15 @@ def _count_rejection(provider: str, channel_id: int | None, reason: str) -> None
 # Every delivery needs its channel's secrets before anything else. The ORM's select_related get() cost about
 # 1.5 ms of CPU per request on this 2-core machine (query compilation), several times the query itself; bench/
 # ingest.py showed it as the largest single cost of an acknowledgement. So the lookup is one plain SELECT, and the
-# decrypted secrets are kept per process keyed by the stored ciphertext: a rotated secret is a new ciphertext
-# (Fernet tokens are never equal twice), read by the same query, so it is used from the very next delivery.
+# decrypted secrets are kept per process keyed by the stored ciphertext (Fernet tokens are never equal twice, so
+# a rotated secret is a new key). Issue 9 (1,000 deliveries/s): the SELECT itself, a round trip and about 50 us of
+# CPU, is then skipped for WEBHOOK_SECRETS_TTL_SECONDS per channel and process. A change saved in this process
+# (a rotated secret, a disconnected or deleted channel) empties the cache at once (_forget_endpoints); in the
+# other processes it takes effect within the TTL.
 _SECRETS_CACHE: dict[tuple[int, str, str, str], ChannelSecrets] = {}
 _SECRETS_CACHE_SIZE = 1024
+_ENDPOINT_CACHE: dict[tuple[str, int, str], tuple[float, ChannelSecrets]] = {}
+_clock = time.monotonic
 
 
 @functools.cache
@@ -101,8 +109,22 @@ def _endpoint_sql(vendor: str) -> str:
 
 
 def channel_secrets(provider: str, channel_id: int) -> ChannelSecrets:
-    """The secrets of the channel behind ``/webhooks/<provider>/<channel_id>/`` (one query, decrypted once per
-    credential version and process); raises ``Channel.DoesNotExist`` for a wrong id or provider."""
+    """The secrets of the channel behind ``/webhooks/<provider>/<channel_id>/`` (read at most once per
+    ``WEBHOOK_SECRETS_TTL_SECONDS`` and process, decrypted once per credential version); raises
+    ``Channel.DoesNotExist`` for a wrong id or provider (never cached: a new channel is served at once)."""
+    key = (provider, channel_id, settings.FIELD_ENCRYPTION_KEY)
+    now = _clock()
+    cached = _ENDPOINT_CACHE.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    secrets = _read_channel_secrets(provider, channel_id)
+    if len(_ENDPOINT_CACHE) >= _SECRETS_CACHE_SIZE:
+        _ENDPOINT_CACHE.clear()
+    _ENDPOINT_CACHE[key] = (now + getattr(settings, "WEBHOOK_SECRETS_TTL_SECONDS", 5.0), secrets)
+    return secrets
+
+
+def _read_channel_secrets(provider: str, channel_id: int) -> ChannelSecrets:
     with connection.cursor() as cursor:
         cursor.execute(_endpoint_sql(connection.vendor), [channel_id, provider])
         row = cursor.fetchone()
@@ -123,6 +145,15 @@ def channel_secrets(provider: str, channel_id: int) -> ChannelSecrets:
     return secrets
 
 
+@receiver([post_save, post_delete], sender=Channel, dispatch_uid="webhooks-forget-channel")
+@receiver([post_save, post_delete], sender=ChannelCredential, dispatch_uid="webhooks-forget-credential")
+def _forget_endpoints(**_: Any) -> None:
+    """A cache, not business flow: a channel or credential changed here, so no endpoint is served from memory.
+    Again once the change commits, in case another thread read the old row in between."""
+    _ENDPOINT_CACHE.clear()
+    transaction.on_commit(_ENDPOINT_CACHE.clear)
+
+
 def _insert_delivery(values: dict[str, Any]) -> int:
     """INSERT one ``InboundWebhook`` and return its id: every concrete field, defaults as the ORM fills them.
 
@@ -131,18 +162,20 @@ def _insert_delivery(values: dict[str, Any]) -> int:
     Outside a transaction it is a single autocommitted statement (no BEGIN/COMMIT round trips); inside one (a
     caller's, or a test's) it runs in a savepoint so that a duplicate leaves the caller's transaction usable.
     """
-    if not connection.features.can_return_columns_from_insert:
+    # This thread's connection itself rather than the ``connection`` proxy: each attribute read through the proxy
+    # costs a thread-local lookup, and the fields' preparation reads it about twenty times per delivery.
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.features.can_return_columns_from_insert:
         return InboundWebhook.objects.create(**values).pk
-    fields = _insert_fields()
     params = [
-        f.get_db_prep_save(values[f.attname] if f.attname in values else f.get_default(), connection) for f in fields
+        f.get_db_prep_save(values[f.attname] if f.attname in values else f.get_default(), db) for f in _insert_fields()
     ]
-    sql = _insert_sql(connection.vendor)
-    if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
+    sql = _insert_sql(db.vendor)
+    if db.in_atomic_block:
+        with transaction.atomic(), db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
@@ -276,7 +309,16 @@ def _publish_processing(webhook_ids: list[int]) -> None:
 
 
 # Small batches: each goes to one worker process, and several processes should share a burst.
-_PROCESSING: Coalescer[int] = at_exit_flush(Coalescer(_publish_processing, max_batch=16, name="webhook-enqueue"))
+# Under sustained traffic a delivery waits up to WEBHOOK_ENQUEUE_LINGER_SECONDS for others to share its publish
+# (switchboard/coalesce.py); after the answer was sent, so the provider never waits for it.
+_PROCESSING: Coalescer[int] = at_exit_flush(
+    Coalescer(
+        _publish_processing,
+        max_batch=16,
+        name="webhook-enqueue",
+        linger=getattr(settings, "WEBHOOK_ENQUEUE_LINGER_SECONDS", 0.0),
+    )
+)
 
 
 def webhook_process(*, webhook_id: int) -> InboundWebhook:

@@ -57,3 +57,17 @@ class WebhookRejectionFactory(factory.django.DjangoModelFactory):
     reason = "X-Hub-Signature-256 does not match the body (wrong app secret or altered body)"
     day = factory.LazyFunction(lambda: timezone.now().date())
     count = 3
+
+
+def sandbox_delivery(channel, external_id: str) -> bytes:
+    """The body of a sandbox webhook delivering one customer message ``external_id`` to ``channel``."""
+    from integrations.sandbox.adapter import message_body
+
+    event = {
+        "type": "message",
+        "id": external_id,
+        "customer": {"id": "c1", "name": "Ana"},
+        "text": "Hello",
+        "timestamp": timezone.now().timestamp(),
+    }
+    return message_body(account_id=channel.account_id, events=[event])

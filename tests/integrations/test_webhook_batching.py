@@ -14,7 +14,7 @@ from integrations.models import InboundWebhook
 from integrations.sandbox.adapter import sign
 from integrations.services import webhooks
 from tests.factories import OrganizationFactory, make_channel
-from tests.integrations.test_webhook_hot_path import body_for
+from tests.integrations.factories import sandbox_delivery
 from tests.processes import celery_worker, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_a_burst_of_deliveries_is_published_in_fewer_tasks_and_each_processed_on
         # on how fast the database stores each one against how fast the broker takes a publish.
         with transaction.atomic():
             for n in range(DELIVERIES):
-                body = body_for(channel, f"burst-{n}")
+                body = sandbox_delivery(channel, f"burst-{n}")
                 request = WebhookRequest("POST", body, {"x-sandbox-signature": sign(body, secret)})
                 ack = webhooks.webhook_receive(provider="sandbox", channel_id=channel.pk, request=request)
                 assert ack.status == 200

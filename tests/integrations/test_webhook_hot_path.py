@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 
 from integrations.models import InboundWebhook
-from integrations.sandbox.adapter import message_body, sign
+from integrations.sandbox.adapter import sign
 from integrations.services import webhooks
 from integrations.services.channels import channel_update
 from integrations.views import AckResponse, EnqueueAfterSent
 from tests.factories import OrganizationFactory, make_channel
+from tests.integrations.factories import sandbox_delivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.core]
 
@@ -22,15 +22,6 @@ def channel():
     return make_channel(OrganizationFactory())
 
 
-def body_for(channel, external_id: str) -> bytes:
-    event = {
-        "type": "message",
-        "id": external_id,
-        "customer": {"id": "c1", "name": "Ana"},
-        "text": "Hello",
-        "timestamp": timezone.now().timestamp(),
-    }
-    return message_body(account_id=channel.account_id, events=[event])
 
 
 def post(client, channel, body: bytes, secret: str):
@@ -44,27 +35,27 @@ def post(client, channel, body: bytes, secret: str):
 
 def test_a_rotated_secret_is_used_from_the_next_delivery_despite_the_cache(client, channel):
     old_secret = channel.credential.secrets().app_secret
-    assert post(client, channel, body_for(channel, "m1"), old_secret).status_code == 200  # now cached
+    assert post(client, channel, sandbox_delivery(channel, "m1"), old_secret).status_code == 200  # now cached
 
     channel_update(channel=channel, updated_by=None, secrets={"app_secret": "rotated-secret-0123456789"})
 
-    assert post(client, channel, body_for(channel, "m2"), old_secret).status_code == 403
-    assert post(client, channel, body_for(channel, "m3"), "rotated-secret-0123456789").status_code == 200
+    assert post(client, channel, sandbox_delivery(channel, "m2"), old_secret).status_code == 403
+    assert post(client, channel, sandbox_delivery(channel, "m3"), "rotated-secret-0123456789").status_code == 200
     assert set(InboundWebhook.objects.values_list("status", flat=True)) == {"received"}
     assert InboundWebhook.objects.count() == 2
 
 
 def test_a_deleted_channel_is_not_served_from_the_cache(client, channel):
     secret = channel.credential.secrets().app_secret
-    assert post(client, channel, body_for(channel, "m1"), secret).status_code == 200
+    assert post(client, channel, sandbox_delivery(channel, "m1"), secret).status_code == 200
     channel_id = channel.pk
     channel.delete()
 
     response = client.post(
         f"/webhooks/sandbox/{channel_id}/",
-        data=body_for(channel, "m2"),
+        data=sandbox_delivery(channel, "m2"),
         content_type="application/json",
-        HTTP_X_SANDBOX_SIGNATURE=sign(body_for(channel, "m2"), secret),
+        HTTP_X_SANDBOX_SIGNATURE=sign(sandbox_delivery(channel, "m2"), secret),
     )
     assert response.status_code == 404
 
@@ -90,7 +81,7 @@ def test_webhooks_run_no_session_auth_or_locale_middleware(channel):
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session"
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "th"
-    response = post(client, channel, body_for(channel, "m1"), channel.credential.secrets().app_secret)
+    response = post(client, channel, sandbox_delivery(channel, "m1"), channel.credential.secrets().app_secret)
 
     assert response.status_code == 200
     request = response.wsgi_request
@@ -129,7 +120,7 @@ def test_processing_is_enqueued_once_the_answer_was_sent(channel, monkeypatch):
         original_close(self)
 
     monkeypatch.setattr(AckResponse, "close", close)
-    response = post(Client(), channel, body_for(channel, "m1"), channel.credential.secrets().app_secret)
+    response = post(Client(), channel, sandbox_delivery(channel, "m1"), channel.credential.secrets().app_secret)
 
     assert response.status_code == 200
     assert seen_at_enqueue == [(InboundWebhook.objects.get().pk, 200)]

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -34,19 +32,10 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 schema.app = get_wsgi_application()
 
 
-@pytest.fixture
-def _keep_test_connection():
-    """The WSGI handler closes the database connection after each request (Django's test client avoids it the
-    same way): in a test that would close the test transaction's connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
-def token(_keep_test_connection) -> str:
+def token(keep_test_connection) -> str:
     organization = OrganizationFactory()
     channel = make_channel(organization)
     member = MembershipFactory(organization=organization, role=Role.AGENT, user__password=None)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from switchboard.coalesce import Coalescer
+from switchboard.coalesce import SUSTAINED_GAPS, Coalescer
 
 pytestmark = [pytest.mark.core]
 
@@ -63,3 +63,32 @@ def test_a_failing_publish_is_logged_and_later_batches_still_go_out(caplog):
     coalescer.flush()
     assert batches == [["good"]]
     assert "could not publish a batch" in caplog.text
+
+
+def test_under_sustained_traffic_an_item_lingers_for_company_but_an_isolated_one_does_not():
+    published: list[tuple[float, list[int]]] = []
+    coalescer = Coalescer(lambda batch: published.append((time.monotonic(), batch)), linger=0.5, max_batch=3)
+
+    started = time.monotonic()
+    coalescer.submit(0)  # nothing published before: isolated, out at once
+    coalescer.flush()
+    assert published[0][1] == [0] and published[0][0] - started < 0.25
+
+    started = time.monotonic()  # right after a publish: sustained, so it waits for company
+    coalescer.submit(1)
+    time.sleep(0.05)
+    coalescer.submit(2)
+    coalescer.flush(timeout=5)
+    assert published[1][1] == [1, 2] and published[1][0] - started >= 0.45
+
+    started = time.monotonic()  # a full batch does not wait out the linger
+    for item in (3, 4, 5):
+        coalescer.submit(item)
+    coalescer.flush(timeout=5)
+    assert published[2][1] == [3, 4, 5] and published[2][0] - started < 0.25
+
+    time.sleep(SUSTAINED_GAPS * 0.5 + 0.1)  # quiet again: isolated
+    started = time.monotonic()
+    coalescer.submit(6)
+    coalescer.flush(timeout=5)
+    assert published[3][1] == [6] and published[3][0] - started < 0.25
