@@ -20,7 +20,7 @@ def channel():
     return make_channel(OrganizationFactory())
 
 
-def body_for(channel, external_id="m1", text="Hello"):
+def sandbox_delivery(channel, external_id="m1", text="Hello"):
     return message_body(
         account_id=channel.account_id,
         events=[
@@ -42,7 +42,7 @@ def post(client, channel, body, signature=None, secret=None):
 
 
 def test_signed_delivery_is_stored_acknowledged_and_processed(client, channel):
-    response = post(client, channel, body_for(channel))
+    response = post(client, channel, sandbox_delivery(channel))
 
     assert response.status_code == 200
     webhook = InboundWebhook.objects.get()
@@ -57,7 +57,7 @@ def test_signed_delivery_is_stored_acknowledged_and_processed(client, channel):
 
 
 def test_a_duplicate_delivery_is_acknowledged_and_ignored(client, channel):
-    body = body_for(channel)
+    body = sandbox_delivery(channel)
     assert post(client, channel, body).status_code == 200
     response = post(client, channel, body)
     assert response.status_code == 200 and response.json()["status"] == "duplicate delivery ignored"
@@ -66,7 +66,7 @@ def test_a_duplicate_delivery_is_acknowledged_and_ignored(client, channel):
 
 @pytest.mark.parametrize("signature, status", [(False, 401), ("sha256=00", 403)])
 def test_failed_signature_stores_nothing_and_is_counted(client, channel, signature, status):
-    response = post(client, channel, body_for(channel), signature=signature)
+    response = post(client, channel, sandbox_delivery(channel), signature=signature)
 
     assert response.status_code == status
     assert "signature" in response.json()["error"]
@@ -75,7 +75,7 @@ def test_failed_signature_stores_nothing_and_is_counted(client, channel, signatu
 
 
 def test_wrong_secret_is_rejected(client, channel):
-    assert post(client, channel, body_for(channel), secret="guess").status_code == 403
+    assert post(client, channel, sandbox_delivery(channel), secret="guess").status_code == 403
 
 
 def test_malformed_json_is_a_400_and_kept_for_admins(client, channel):
@@ -93,14 +93,14 @@ def test_unprocessable_delivery_is_kept_failed_with_reason_and_replayable(client
     assert webhook.status == "failed" and "customer.id" in webhook.error
 
     # An operator fixes the stored body (or the parser) and replays it.
-    InboundWebhook.objects.filter(pk=webhook.pk).update(body=body_for(channel, external_id="m7"))
+    InboundWebhook.objects.filter(pk=webhook.pk).update(body=sandbox_delivery(channel, external_id="m7"))
     call_command("replay_webhooks")
     webhook.refresh_from_db()
     assert webhook.status == "processed" and Message.objects.get().external_id == "m7"
 
 
 def test_processing_twice_is_harmless(client, channel):
-    post(client, channel, body_for(channel))
+    post(client, channel, sandbox_delivery(channel))
     webhook = InboundWebhook.objects.get()
     webhook_process(webhook_id=webhook.pk)
     webhook_process(webhook_id=webhook.pk)
