@@ -292,7 +292,7 @@ def main() -> None:  # noqa: PLR0915
 
         # Every logged event goes to its organization's sockets: a message that opens a conversation is two
         # (conversation.opened, message.received); the agents only check the second.
-        relayed = InboxEvent.objects.exclude(channel=None).count() * fanout
+        relayed = InboxEvent.objects.exclude(channel_id=None).count() * fanout
         worker_cpu, pg_worker = cpu["worker"] / received, cpu["postgres"] / received
         print(
             f"real stages measured: {received} deliveries processed; the agents received {frames} of "
