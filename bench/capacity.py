@@ -139,7 +139,22 @@ def agents_done(agents: subprocess.Popen, tmp: Path, limit: float) -> int:
     except subprocess.TimeoutExpired:
         (tmp / "stop").touch()
         agents.wait(timeout=30)
-    return sum(len(found) for found in json.loads((tmp / "agents.json").read_text())["agents"])
+    result = json.loads((tmp / "agents.json").read_text())
+    if result["failed"]:
+        print(f"  agents: {result['failed']} sockets failed: {result['errors']}")
+    return sum(len(found) for found in result["agents"])
+
+
+def missed_by_agents(tmp: Path, agent_org: list[int], orgs: int, count: int) -> list[tuple[int, list[int]]]:
+    """``(agent, indices it never received)`` for each agent that missed a message of its organization."""
+    result = json.loads((tmp / "agents.json").read_text())
+    missed = []
+    for agent, found in enumerate(result["agents"]):
+        expected = {i for i in range(count) if (i // 3) % orgs == agent_org[agent]}
+        gap = sorted(expected - {int(i) for i, _ in found})
+        if gap:
+            missed.append((agent, gap))
+    return missed
 
 
 async def publish_frames(count: int, orgs: int, rate: float) -> None:
@@ -293,6 +308,8 @@ def main() -> None:  # noqa: PLR0915
         # Every logged event goes to its organization's sockets: a message that opens a conversation is two
         # (conversation.opened, message.received); the agents only check the second.
         relayed = InboxEvent.objects.exclude(channel_id=None).count() * fanout
+        for agent, gap in missed_by_agents(tmp, agent_org, args.orgs, count)[:10]:
+            print(f"  agent {agent} (organization {agent_org[agent]}) never received messages {gap[:20]}")
         worker_cpu, pg_worker = cpu["worker"] / received, cpu["postgres"] / received
         print(
             f"real stages measured: {received} deliveries processed; the agents received {frames} of "

@@ -1,4 +1,5 @@
-"""Fuzzing every webhook endpoint through Django's test client: never a 500, every failure stored with a reason.
+"""Fuzzing every webhook endpoint, through Django's test client and as gunicorn calls the WSGI application (the
+fast ingress answers ahead of Django's handler): never a 500, every failure stored with a reason.
 
 Random providers (and unknown ones), channel and app-level endpoints, random methods' bodies (bytes, JSON,
 documented payloads with nodes replaced or removed), random and correct signatures, odd headers. A delivery
@@ -22,6 +23,7 @@ from tests.factories import OrganizationFactory, make_channel
 from tests.integrations.conftest import KITS, PAYLOADS
 from tests.integrations.meta.strategies import json_values, mutated_payloads
 from tests.reliability.conftest import FUZZ_EXAMPLES
+from tests.wsgi_client import Answer, call
 
 pytestmark = [pytest.mark.django_db, pytest.mark.core]
 
@@ -80,6 +82,27 @@ def _channel(kind: str):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(delivery=deliveries())
 def test_no_webhook_delivery_makes_a_500_and_failures_keep_their_reason(client, settings, delivery):
+    def send(path: str, body: bytes, content_type: str, headers: dict[str, str]):  # noqa: ANN202
+        return client.post(path, data=body, content_type=content_type, **headers)
+
+    _check_delivery(send, settings, delivery)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(delivery=deliveries())
+def test_no_webhook_delivery_through_the_wsgi_ingress_makes_a_500(keep_test_connection, settings, delivery):
+    """The same deliveries as gunicorn hands them to ``switchboard.wsgi.application``: the fast ingress
+    (``integrations/ingress.py``) answers most of them ahead of Django's handler, which the test client skips."""
+
+    def send(path: str, body: bytes, content_type: str, headers: dict[str, str]) -> Answer:
+        length = headers.pop("CONTENT_LENGTH", None)
+        return call("POST", path, body, content_type=content_type, content_length=length, environ_extra=headers)
+
+    _check_delivery(send, settings, delivery)
+
+
+def _check_delivery(send, settings, delivery: dict) -> None:  # noqa: ANN001
     if (settings.META_APP_SECRET, settings.TIKTOK_CLIENT_SECRET) != (SECRET, SECRET):
         # The app-level endpoint's secret. Once: the fixture lives across examples, and each assignment nests one
         # more override (the long run's thousands of examples hit Python's recursion limit in settings lookups).
@@ -105,7 +128,7 @@ def test_no_webhook_delivery_makes_a_500_and_failures_keep_their_reason(client, 
     # The newest id, not the set of ids: the rows of earlier examples pile up (100,000 in the long run).
     before = InboundWebhook.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
-    response = client.post(path, data=body, content_type=delivery["content_type"], **headers)
+    response = send(path, body, delivery["content_type"], headers)
 
     assert response.status_code in (200, 400, 401, 403, 404, 413), response.status_code
     if response.status_code >= 400:
