@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -114,6 +115,7 @@ def index(request: HttpRequest, conversation_id: int | None = None, *, pane_only
                 "filter": document,
                 "next_cursor": page.next_cursor,
                 "seq": realtime.latest_seq(membership.organization_id),
+                "live_check_seconds": settings.LIVE_CHECK_SECONDS,
                 "directory": directory,
                 "active_view": active_view,
             },

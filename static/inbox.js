@@ -684,14 +684,22 @@
     }
   }
 
+  // Each logged event is applied once, whether it came over the socket, a catch-up or a live check.
+  const applied = new Set();
+  function apply(incoming) {
+    if (incoming.seq) {
+      if (applied.has(incoming.seq)) return;
+      applied.add(incoming.seq);
+      state.seq = Math.max(state.seq, incoming.seq);
+    }
+    handle(incoming.event, incoming.payload);
+  }
+
   async function catchUp() {
     // After a reconnect: replay the missed events, then re-check what is on screen (see the header comment).
     const response = await api("GET", "/api/v1/events/?since=" + state.seq);
     if (response.ok && !response.data.reset) {
-      response.data.events.forEach(function (e) {
-        state.seq = Math.max(state.seq, e.seq);
-        handle(e.event, e.payload);
-      });
+      response.data.events.forEach(apply);
     } else if (response.ok) {
       state.seq = response.data.latest;
       reloadList();
@@ -733,6 +741,30 @@
     return { bump: function (id) { if (document.hidden || id !== currentId) arrived.add(id); render(); }, render: render };
   })();
 
+  // A live check, every data.live_check_seconds while connected and visible: the channel layer can lose a
+  // broadcast without telling anyone (a message stored and logged, never pushed), and a later event's sequence
+  // number hides the gap, since an organization's numbers have gaps anyway. So the log is read again from a
+  // watermark one check behind (events commit slightly out of id order), and what was never applied is applied.
+  let checkedUpTo = state.seq;
+  let nextWatermark = state.seq;
+  async function liveCheck() {
+    if (document.hidden || !socket || socket.readyState !== WebSocket.OPEN) return;
+    const upTo = state.seq;
+    const response = await api("GET", "/api/v1/events/?since=" + checkedUpTo);
+    if (!response.ok) return;
+    if (response.data.reset) {
+      state.seq = Math.max(state.seq, response.data.latest);
+      reloadList();
+      checkedUpTo = nextWatermark = state.seq;
+    } else {
+      response.data.events.forEach(apply);
+      checkedUpTo = nextWatermark;
+      nextWatermark = upTo;
+    }
+    applied.forEach(function (seq) { if (seq <= checkedUpTo) applied.delete(seq); });
+  }
+  if (data.live_check_seconds) setInterval(liveCheck, data.live_check_seconds * 1000);
+
   let retry = 0;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -744,9 +776,7 @@
       presence("viewing");
     });
     socket.addEventListener("message", function (message) {
-      const incoming = JSON.parse(message.data);
-      if (incoming.seq) state.seq = Math.max(state.seq, incoming.seq);
-      handle(incoming.event, incoming.payload);
+      apply(JSON.parse(message.data));
     });
     socket.addEventListener("close", function () {
       document.body.dataset.live = "disconnected";

@@ -456,6 +456,9 @@ WEBHOOK_SECRETS_TTL_SECONDS = env_float("WEBHOOK_SECRETS_TTL_SECONDS", 5.0)
 # Issue 9: under sustained webhook traffic, how long a stored delivery waits for others to share one Celery publish
 # (about a millisecond of CPU each); an isolated delivery is enqueued at once (switchboard/coalesce.py).
 WEBHOOK_ENQUEUE_LINGER_SECONDS = env_float("WEBHOOK_ENQUEUE_LINGER_SECONDS", 0.003)
+# Issue 9: how often an open inbox re-reads the event log for a broadcast the channel layer lost (static/inbox.js);
+# one small indexed query per open inbox each time. 0 turns it off.
+LIVE_CHECK_SECONDS = env_float("LIVE_CHECK_SECONDS", 30.0)
 
 # Data lifecycle (inbox.lifecycle, issue 11): rows per retention batch (one short transaction each) and the daily
 # run's time budget (what is left continues the next day).

@@ -30,11 +30,12 @@ CHROMIUM_ARGS = [
 def live_stack(django_db_setup, django_db_blocker) -> Iterator[str]:
     """Base URL of a daphne process serving Switchboard on the test database (plus a worker on Redis)."""
     with django_db_blocker.unblock():
+        # Open inboxes re-read the event log every 2 s instead of 30 (test_inbox_live: a broadcast that was lost).
         if settings.REDIS_URL:
-            with celery_worker(), daphne_server() as url:
+            with celery_worker(), daphne_server(LIVE_CHECK_SECONDS="2") as url:
                 yield url
         else:
-            with daphne_server() as url:
+            with daphne_server(LIVE_CHECK_SECONDS="2") as url:
                 yield url
 
 
