@@ -147,6 +147,9 @@ def _duration(limit: int, unit: str) -> Validator:
     return validate
 
 
+_within_days = _duration(MAX_DAYS, "days")
+
+
 def _int_list(value: Any, path: str) -> list[int]:
     values = value if isinstance(value, list) else [value]
     if len(values) > MAX_LIST:
@@ -211,7 +214,7 @@ def _range(value: Any, path: str) -> dict[str, Any]:
                 raise _fail(f"{path}.{key}", "expected an ISO 8601 date and time")
             cleaned[key] = moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
         elif key == "within_days":
-            cleaned[key] = _duration(MAX_DAYS, "days")(item, f"{path}.{key}")
+            cleaned[key] = _within_days(item, f"{path}.{key}")
         else:
             raise _fail(path, f"unknown key {key!r} (use after, before, within_days)")
     return cleaned
