@@ -703,6 +703,7 @@
     } else if (response.ok) {
       state.seq = response.data.latest;
       reloadList();
+      checkedUpTo = nextWatermark = state.seq;  // the list was re-read: the live check starts from here too
     }
     if (currentId && thread) {
       const missed = await api("GET", "/api/v1/conversations/" + currentId + "/messages/?after=" + lastMessageId());
